@@ -1,0 +1,66 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= orgsite.settings
+
+.PHONY: run test setup setup-dev data lint check bench vendor clean
+
+# The environment is rebuilt only when pyproject.toml changes (its hash names the stamp).
+STAMP := $(VENV)/.stamp-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEV_STAMP := $(STAMP)-dev
+
+$(STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@rm -f $(VENV)/.stamp-* && touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+setup: $(STAMP)
+setup-dev: $(DEV_STAMP)
+
+# Database, geocoding lookup, seeds and a local admin: each step is a no-op when already done.
+data: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=1 $(BIN)/python manage.py build_geocoder
+	DEBUG=1 $(BIN)/python manage.py loadseeds
+	DEBUG=1 $(BIN)/python manage.py ensure_admin
+
+run: data
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin at /admin/). Ctrl-C stops."
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The same gate locally and in CI: Django's checks, migrations up to date, ruff, then pytest.
+check: setup-dev
+	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: check
+	DEBUG=1 $(BIN)/python manage.py build_geocoder
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: data
+	$(BIN)/python -m benchmarks.run
+
+# Refresh vendored front-end files from the npm registry (versions in package.json).
+vendor:
+	npm install --no-audit --no-fund
+	mkdir -p directory/static/vendor/leaflet
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+		node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+		node_modules/leaflet/LICENSE directory/static/vendor/leaflet/
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""The one definition of a search, shared by the HTML pages, the JSON API and the widget."""
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from directory.geocoding import PlaceNotFound, geocode
+from directory.models import MEETING_LANGUAGES, Category, Organization
+from directory.search import who_covers, without_place
+
+MAX_CAUSES = 20
+# Parameters that choose the place, not rows: they are applied by the block search, not as filters.
+PLACE_PARAMETERS = ("near", "radius")
+
+
+class CauseField(forms.ModelMultipleChoiceField):
+    """Category slugs, checked for shape before they reach the database."""
+
+    def clean(self, value):
+        values = [value] if isinstance(value, str) else list(value or [])
+        if len(values) > MAX_CAUSES:
+            raise ValidationError(
+                _("Choose at most %(max)s causes.") % {"max": MAX_CAUSES}, code="too_many"
+            )
+        for item in values:
+            if "\x00" in str(item) or len(str(item)) > 60:
+                raise ValidationError(_("That is not a cause we know."), code="invalid_choice")
+        return super().clean(values)
+
+
+class CauseFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = CauseField
+
+
+class RadiusFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class SearchForm(forms.Form):
+    """Turns the place text into a `Place` once; the rest of the code trusts it."""
+
+    place_suggestions = ()
+
+    def clean_near(self):
+        text = self.cleaned_data.get("near")
+        if not text:
+            return None
+        try:
+            return geocode(text)
+        except PlaceNotFound as error:
+            self.place_suggestions = error.suggestions
+            raise ValidationError(error.message, code="unknown_place") from None
+
+    def clean_radius(self):
+        return self.cleaned_data.get("radius") or settings.SEARCH_DEFAULT_RADIUS
+
+
+class OrganizationSearch(django_filters.FilterSet):
+    near = django_filters.CharFilter(
+        label=_("ZIP code or city"),
+        max_length=200,
+        strip=True,
+        help_text=_("A ZIP code, “City, ST”, or your location."),
+    )
+    cause = CauseFilter(
+        label=_("Causes"),
+        field_name="causes",
+        to_field_name="slug",
+        queryset=Category.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("There is no cause called “%(value)s”.")},
+    )
+    q = django_filters.CharFilter(label=_("Words"), max_length=200, strip=True)
+    radius = RadiusFilter(
+        label=_("Within (miles)"),
+        min_value=1,
+        max_value=settings.SEARCH_MAX_RADIUS,
+        error_messages={
+            "min_value": _("The radius must be at least %(limit_value)s mile."),
+            "max_value": _("The radius can be at most %(limit_value)s miles."),
+            "invalid": _("The radius must be a whole number of miles."),
+        },
+    )
+    lang = django_filters.ChoiceFilter(
+        label=_("Meeting language"), choices=MEETING_LANGUAGES, empty_label=_("Any language")
+    )
+    coverage = django_filters.MultipleChoiceFilter(
+        label=_("Kinds of group"),
+        choices=Organization.Coverage.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Organization
+        form = SearchForm
+        fields = []
+
+    def filter_queryset(self, queryset):
+        """Filter rows by cause, words, language and coverage; the place comes later."""
+        data = self.form.cleaned_data
+        return (
+            queryset.for_causes(data.get("cause"))
+            .matching(data.get("q") or "")
+            .speaking(data.get("lang"))
+            .with_coverage(data.get("coverage"))
+        )
+
+    @property
+    def place(self):
+        return self.form.cleaned_data.get("near")
+
+    def outcome(self):
+        """Run the search: labelled blocks around the place, or place-free groups without one."""
+        if self.place is None:
+            return without_place(self.qs)
+        return who_covers(self.qs, self.place, self.form.cleaned_data["radius"])

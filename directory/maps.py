@@ -1,0 +1,36 @@
+"""What the map script needs, as data for json_script: tiles, attribution and markers."""
+
+from django.conf import settings
+
+# Without a public street address, a point is shown only to about a kilometre, so a map never
+# reveals where an organizer lives.
+PRIVATE_POINT_DECIMALS = 2
+
+
+def public_point(org):
+    """The group's point as the public may see it, or None."""
+    if not org.is_placed:
+        return None
+    if org.precision == "exact" and org.address_public:
+        return org.latitude, org.longitude
+    return (
+        round(org.latitude, PRIVATE_POINT_DECIMALS),
+        round(org.longitude, PRIVATE_POINT_DECIMALS),
+    )
+
+
+def map_config(items):
+    """Map settings and one marker per placed group; items are organizations or search results."""
+    markers = []
+    for item in items:
+        org = getattr(item, "organization", item)
+        point = public_point(org)
+        if point:
+            markers.append(
+                {"name": org.name, "url": org.get_absolute_url(), "lat": point[0], "lng": point[1]}
+            )
+    return {
+        "tiles": settings.MAP_TILE_URL,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "markers": markers,
+    }

@@ -1,0 +1,302 @@
+"""The directory's data: causes (categories) and the local groups that work on them."""
+
+import re
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from directory.queries import CategoryQuerySet, OrganizationQuerySet
+
+COVERAGE_RADIUS_MAX = 250  # miles; larger areas are statewide or national
+LANGUAGE_CODES = re.compile(r"^[a-z]{2,3}(,[a-z]{2,3})*$")
+# Languages a group can say it meets in, as the search offers them.
+MEETING_LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("zh", _("Chinese")),
+    ("vi", _("Vietnamese")),
+    ("tl", _("Tagalog")),
+    ("ko", _("Korean")),
+    ("ht", _("Haitian Creole")),
+    ("ar", _("Arabic")),
+    ("fr", _("French")),
+    ("pt", _("Portuguese")),
+    ("ru", _("Russian")),
+    ("so", _("Somali")),
+    ("hmn", _("Hmong")),
+]
+SOCIAL_LABELS = {
+    "bsky.app": "Bluesky",
+    "facebook.com": "Facebook",
+    "instagram.com": "Instagram",
+    "tiktok.com": "TikTok",
+    "x.com": "X",
+    "twitter.com": "X",
+    "youtube.com": "YouTube",
+    "threads.net": "Threads",
+    "mastodon.social": "Mastodon",
+    "linkedin.com": "LinkedIn",
+}
+
+
+class Category(models.Model):
+    """A cause readers search by: an admin-editable taxonomy term."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#3b5bdb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour like #3b5bdb."))],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("cause")
+        verbose_name_plural = _("causes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="category_colour_hex"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:category", args=[self.slug])
+
+
+class Organization(models.Model):
+    """One local group or chapter; a national body has one entry per chapter."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        PUBLISHED = "published", _("Published")
+        INACTIVE = "inactive", _("Temporarily inactive")
+        ARCHIVED = "archived", _("Archived")
+
+    class Coverage(models.TextChoices):
+        LOCAL = "local", _("Local")
+        REGIONAL = "regional", _("Regional")
+        STATEWIDE = "statewide", _("Statewide")
+        NATIONAL = "national", _("National")
+        ONLINE = "online", _("Online only")
+
+    class Precision(models.TextChoices):
+        EXACT = "exact", _("Exact")
+        APPROXIMATE = "approximate", _("Approximate")
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "WEEKLY", _("Weekly")
+        MONTHLY = "MONTHLY", _("Monthly")
+
+    # Identity
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=220, unique=True)
+    summary = models.CharField(_("short summary"), max_length=280, blank=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Plain text."))
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    causes = models.ManyToManyField(
+        Category, related_name="organizations", verbose_name=_("causes")
+    )
+
+    # Where
+    address = models.CharField(
+        _("street address"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown only when the address is public."),
+    )
+    address_public = models.BooleanField(_("address is public"), default=False)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(
+        _("state / region"), max_length=50, blank=True, help_text=_("US: two-letter code.")
+    )
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="US")
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    precision = models.CharField(
+        _("point precision"),
+        max_length=12,
+        choices=Precision.choices,
+        default=Precision.APPROXIMATE,
+    )
+    coverage = models.CharField(
+        _("area covered"), max_length=10, choices=Coverage.choices, default=Coverage.LOCAL
+    )
+    coverage_radius = models.PositiveSmallIntegerField(
+        _("coverage radius (miles)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(COVERAGE_RADIUS_MAX)],
+        help_text=_("For local and regional groups: how far from the point they organize."),
+    )
+
+    # How to join
+    website = models.URLField(_("website"), blank=True)
+    signup_url = models.URLField(_("sign-up link"), blank=True)
+    phone = models.CharField(_("public phone"), max_length=30, blank=True)
+    social_links = models.TextField(_("social links"), blank=True, help_text=_("One URL per line."))
+    first_step = models.CharField(
+        _("first step for a newcomer"),
+        max_length=300,
+        blank=True,
+        help_text=_('e.g. "Come to our monthly new-member orientation."'),
+    )
+    meeting_schedule = models.CharField(
+        _("meetings"), max_length=200, blank=True, help_text=_("As people say it.")
+    )
+    meeting_frequency = models.CharField(
+        _("meeting frequency"), max_length=7, choices=Frequency.choices, blank=True
+    )
+    meeting_byday = models.CharField(
+        _("meeting day rule"),
+        max_length=20,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)(,(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU))*$",
+                _("Use iCalendar BYDAY values like TU, 1TH or -1SA."),
+            )
+        ],
+        help_text=_("iCalendar BYDAY: TU for every Tuesday, 2TH for the second Thursday."),
+    )
+    meeting_time = models.TimeField(_("meeting start time"), null=True, blank=True)
+    languages = models.CharField(
+        _("languages spoken"),
+        max_length=60,
+        default="en",
+        validators=[RegexValidator(LANGUAGE_CODES, _("Comma-separated codes like en,es."))],
+        help_text=_("ISO 639 codes, comma-separated: en,es"),
+    )
+    accessibility = models.CharField(_("accessibility notes"), max_length=300, blank=True)
+    dues_required = models.BooleanField(_("dues required"), default=False)
+    childcare = models.BooleanField(_("childcare offered"), default=False)
+    asl = models.BooleanField(_("ASL interpretation"), default=False)
+    virtual_participation = models.BooleanField(_("can take part online"), default=False)
+
+    # Trust
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    last_verified = models.DateField(_("last verified"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Private: used only by the referral relay, never rendered on a public page.
+    contact_email = models.EmailField(
+        _("private contact email"),
+        blank=True,
+        help_text=_("Never shown publicly; messages from readers are relayed to it."),
+    )
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        indexes = [
+            # The distance search's bounding-box prefilter: status, then a latitude range.
+            models.Index(fields=["status", "latitude", "longitude"], name="org_status_lat_lng"),
+            models.Index(fields=["status", "coverage", "state"], name="org_status_coverage"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="org_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="org_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="org_point_complete",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage_radius__isnull=True)
+                | Q(coverage_radius__gte=1, coverage_radius__lte=COVERAGE_RADIUS_MAX),
+                name="org_coverage_radius_range",
+            ),
+            # A published local or regional group must say where it is and how far it reaches.
+            models.CheckConstraint(
+                condition=~Q(status="published", coverage__in=["local", "regional"])
+                | Q(latitude__isnull=False, coverage_radius__isnull=False),
+                name="org_published_local_has_area",
+                violation_error_message=_(
+                    "A published local or regional group needs a place (a ZIP, a city or "
+                    "coordinates) and a coverage radius."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published", coverage="statewide") | ~Q(state=""),
+                name="org_published_statewide_has_state",
+                violation_error_message=_("A published statewide group needs its state."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "published", "inactive", "archived"]),
+                name="org_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage__in=["local", "regional", "statewide", "national", "online"]),
+                name="org_coverage_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("directory:organization", args=[self.slug])
+
+    @property
+    def has_point(self):
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def is_placed(self):
+        """Whether distance means something for this group (it meets somewhere)."""
+        return self.has_point and self.coverage != self.Coverage.ONLINE
+
+    @property
+    def language_codes(self):
+        return [code for code in self.languages.split(",") if code]
+
+    @property
+    def language_names(self):
+        names = dict(MEETING_LANGUAGES)
+        return [str(names.get(code, code)) for code in self.language_codes]
+
+    @property
+    def social_link_list(self):
+        """(label, url) pairs for the social links, labelled by their site."""
+        from urllib.parse import urlsplit
+
+        links = []
+        for line in self.social_links.splitlines():
+            url = line.strip()
+            if not url.startswith(("https://", "http://")):
+                continue
+            host = urlsplit(url).netloc.lower().removeprefix("www.")
+            links.append((SOCIAL_LABELS.get(host, host), url))
+        return links
+
+    @property
+    def place_label(self):
+        """ "Oakland, CA" or whatever part of it is known."""
+        return ", ".join(part for part in (self.city, self.state) if part)

@@ -1,0 +1,119 @@
+// Progressive enhancement for the search form: place autocomplete, "use my location", and
+// results that update without a full page load. Without this file every feature still works
+// through plain links and form submissions.
+(function () {
+  "use strict";
+
+  var SUGGEST_URL = "/places/suggest/";
+
+  function debounce(fn, wait) {
+    var timer;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, wait);
+    };
+  }
+
+  function setupAutocomplete(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    if (!list) return;
+    var lastQuery = "";
+    input.addEventListener("input", debounce(function () {
+      var text = input.value.trim();
+      if (text.length < 2 || text === lastQuery || /^-?\d+(\.\d+)?\s*,/.test(text)) return;
+      lastQuery = text;
+      fetch(SUGGEST_URL + "?q=" + encodeURIComponent(text), { credentials: "omit" })
+        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+        .then(function (data) {
+          list.replaceChildren.apply(list, data.results.map(function (place) {
+            var option = document.createElement("option");
+            option.value = place.label;
+            return option;
+          }));
+        })
+        .catch(function () { /* autocomplete is a convenience; typing still works */ });
+    }, 150));
+  }
+
+  function setupLocation(form) {
+    var button = form.querySelector("[data-use-location]");
+    var status = form.querySelector("[data-location-status]");
+    var input = form.querySelector("input[name=near]");
+    if (!button || !input || !("geolocation" in navigator)) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = button.dataset.finding || "Finding your location…";
+      button.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        // Three decimals (about 100 m) is plenty to find groups, and keeps the reader's
+        // exact position out of URLs and logs.
+        input.value = position.coords.latitude.toFixed(3) + "," + position.coords.longitude.toFixed(3);
+        status.textContent = "";
+        button.disabled = false;
+        form.requestSubmit();
+      }, function () {
+        status.textContent = button.dataset.denied || "We couldn't get your location. Type a ZIP code or city instead.";
+        button.disabled = false;
+      }, { timeout: 10000, maximumAge: 600000 });
+    });
+  }
+
+  function setupLiveSearch(form) {
+    if (!window.fetch || !window.DOMParser) return;
+    function load(url, push) {
+      var results = document.getElementById("results");
+      results.setAttribute("aria-busy", "true");
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var fresh = page.getElementById("results");
+          if (!fresh) { window.location.href = url; return; }
+          results.replaceWith(fresh);
+          // Errors and "did you mean" belong to the form: take the server's form when it has any.
+          var freshForm = page.querySelector("form[data-live-search]");
+          if (freshForm && freshForm.querySelector(".field-errors")) {
+            form.replaceWith(freshForm);
+            form = freshForm;
+            enhance(form);
+            var invalid = form.querySelector("[aria-invalid=true], .field-errors");
+            if (invalid) invalid.scrollIntoView({ block: "nearest" });
+          } else {
+            form.querySelectorAll(".field-errors").forEach(function (el) { el.remove(); });
+          }
+          if (push) history.pushState({ url: url }, "", url);
+          var freshMap = page.getElementById("map-data");
+          if (freshMap && window.orgsiteMap) window.orgsiteMap.update(JSON.parse(freshMap.textContent));
+          document.title = page.title;
+        })
+        .catch(function () { window.location.href = url; });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      load(form.action + "?" + new URLSearchParams(new FormData(form)).toString(), true);
+    });
+    form.addEventListener("change", function (event) {
+      var name = event.target.name;
+      var near = form.querySelector("input[name=near]");
+      if ((name === "cause" || name === "coverage" || name === "lang") && near.value.trim()) {
+        form.requestSubmit();
+      }
+    });
+    if (!window.orgsitePopstate) {
+      window.orgsitePopstate = true;
+      window.addEventListener("popstate", function () { load(window.location.href, false); });
+    }
+  }
+
+  function enhance(form) {
+    form.querySelectorAll("input[list=place-suggestions]").forEach(setupAutocomplete);
+    setupLocation(form);
+    // Live results only where the results are on the page (the search page itself).
+    if (document.getElementById("results")) setupLiveSearch(form);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-live-search]").forEach(enhance);
+  });
+})();

@@ -1,0 +1,42 @@
+"""Template filters: distances in the reader's units, and plain text made safe."""
+
+from django import template
+from django.conf import settings
+from django.template.defaultfilters import linebreaksbr, urlize
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+register = template.Library()
+KM_PER_MILE = 1.609344
+
+
+def _format(value):
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
+@register.filter
+def distance(miles):
+    """ "3.2 mi" (or "5.1 km" where the locale reads kilometres); "" when unknown."""
+    if miles is None:
+        return ""
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if language in settings.DISTANCE_KM_LOCALES:
+        return _("%(km)s km") % {"km": _format(miles * KM_PER_MILE)}
+    return _("%(miles)s mi") % {"miles": _format(miles)}
+
+
+@register.filter
+def distance_alt(miles):
+    """The same distance in the other unit, for a title attribute."""
+    if miles is None:
+        return ""
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if language in settings.DISTANCE_KM_LOCALES:
+        return _("%(miles)s miles") % {"miles": _format(miles)}
+    return _("%(km)s kilometres") % {"km": _format(miles * KM_PER_MILE)}
+
+
+@register.filter(is_safe=True, needs_autoescape=True)
+def plaintext(value, autoescape=True):
+    """User text as HTML: escaped, links made clickable (nofollow), line breaks kept."""
+    return linebreaksbr(urlize(value, autoescape=autoescape), autoescape=autoescape)

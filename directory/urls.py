@@ -1,0 +1,14 @@
+from django.urls import path
+
+from directory import views
+
+app_name = "directory"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("groups/<slug:slug>/", views.organization, name="organization"),
+    path("causes/", views.category_list, name="category_list"),
+    path("causes/<slug:slug>/", views.category, name="category"),
+    path("about/", views.about, name="about"),
+    path("places/suggest/", views.place_suggest, name="place_suggest"),
+]

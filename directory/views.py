@@ -1,0 +1,109 @@
+"""Public pages: thin views over the search FilterSet and the published() queryset."""
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from directory import geocoding
+from directory.filters import OrganizationSearch
+from directory.maps import map_config
+from directory.models import Category, Organization
+
+SUGGEST_MAX_QUERY = 100
+
+
+@require_GET
+def home(request):
+    """The search form, with the causes as chips."""
+    return render(
+        request,
+        "directory/home.html",
+        {"search": OrganizationSearch(queryset=Organization.objects.published())},
+    )
+
+
+@require_GET
+def search(request):
+    """Results for a place and causes, in labelled blocks, with a map."""
+    search = OrganizationSearch(request.GET or None, queryset=Organization.objects.published())
+    outcome = search.outcome() if search.is_valid() else None
+    return render(
+        request,
+        "directory/search.html",
+        {
+            "search": search,
+            "outcome": outcome,
+            "map": map_config(outcome.results if outcome else []),
+        },
+    )
+
+
+@require_GET
+def organization(request, slug):
+    """One group: everything a newcomer needs to take the first step."""
+    org = get_object_or_404(Organization.objects.published().prefetch_related("causes"), slug=slug)
+    place, distance = _place_and_distance(request.GET.get("near", ""), org)
+    return render(
+        request,
+        "directory/organization.html",
+        {"org": org, "place": place, "distance": distance, "map": map_config([org])},
+    )
+
+
+@require_GET
+def category(request, slug):
+    """One cause and every published group working on it, by state."""
+    cause = get_object_or_404(Category, slug=slug)
+    orgs = (
+        Organization.objects.published()
+        .for_causes([cause])
+        .prefetch_related("causes")
+        .order_by("country", "state", "city", "name")
+    )
+    return render(request, "directory/category.html", {"cause": cause, "organizations": orgs})
+
+
+@require_GET
+def category_list(request):
+    """Every cause, with how many groups work on it."""
+    return render(
+        request, "directory/category_list.html", {"causes": Category.objects.with_counts()}
+    )
+
+
+@require_GET
+def about(request):
+    """What the site is, where its data comes from, and credits."""
+    return render(request, "directory/about.html")
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def place_suggest(request):
+    """Place names for the search box's autocomplete, best first."""
+    text = request.GET.get("q", "")[:SUGGEST_MAX_QUERY]
+    return JsonResponse(
+        {"results": [place.as_dict() for place in geocoding.suggest(text)]},
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+def healthz(request):
+    """Liveness for load balancers: answers without touching the database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _place_and_distance(text, org):
+    """The reader's place (from ?near=) and how far the group is from it, when both are known."""
+    if not text or len(text) > 200:
+        return None, None
+    try:
+        place = geocoding.geocode(text)
+    except geocoding.PlaceNotFound:
+        return None, None
+    if not org.is_placed:
+        return place, None
+    return place, geocoding.haversine_miles(
+        place.latitude, place.longitude, org.latitude, org.longitude
+    )

@@ -1,0 +1,89 @@
+"""Curators' admin: lists, filters, search, map preview, and points filled from a ZIP."""
+
+import pytest
+
+from directory.models import Organization
+from tests.factories import make_category, make_org
+
+
+@pytest.fixture
+def curator(admin_client):
+    return admin_client
+
+
+def test_changelist_filters_and_search(curator, db):
+    make_org(name="Old Friends", last_verified="2020-01-01")
+    make_org(name="Fresh Faces", last_verified=None)
+    base = "/admin/directory/organization/"
+    for query in (
+        "",
+        "?status__exact=published",
+        "?coverage__exact=local",
+        "?stale=yes",
+        "?stale=no",
+        "?state__exact=CA",
+        "?q=Old",
+    ):
+        response = curator.get(base + query)
+        assert response.status_code == 200, query
+    assert "Old Friends" in curator.get(base + "?q=Old").content.decode()
+    assert "Old Friends" in curator.get(base + "?stale=yes").content.decode()
+
+
+def test_adding_a_group_with_only_a_zip_places_it_approximately(curator, db):
+    cause = make_category()
+    response = curator.post(
+        "/admin/directory/organization/add/",
+        {
+            "name": "Fresno Neighbors",
+            "slug": "fresno-neighbors",
+            "status": "published",
+            "causes": [cause.pk],
+            "postal_code": "93721",
+            "city": "",
+            "state": "",
+            "country": "US",
+            "precision": "exact",
+            "coverage": "local",
+            "coverage_radius": "15",
+            "languages": "en,es",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    org = Organization.objects.get(slug="fresno-neighbors")
+    assert org.precision == "approximate"
+    assert org.state == "CA"
+    assert 36.6 < org.latitude < 36.8 and -119.9 < org.longitude < -119.7
+
+
+def test_a_published_local_group_needs_a_place(curator, db):
+    cause = make_category()
+    response = curator.post(
+        "/admin/directory/organization/add/",
+        {
+            "name": "Nowhere",
+            "slug": "nowhere",
+            "status": "published",
+            "causes": [cause.pk],
+            "country": "US",
+            "precision": "approximate",
+            "coverage": "local",
+            "coverage_radius": "10",
+            "languages": "en",
+        },
+    )
+    assert response.status_code == 200
+    assert "needs a place" in response.content.decode()
+    assert not Organization.objects.filter(slug="nowhere").exists()
+
+
+def test_change_page_shows_the_map_preview_with_the_exact_point(curator, db):
+    org = make_org(name="<b>Bold</b> Group", latitude=37.801234, longitude=-122.271234)
+    html = curator.get(f"/admin/directory/organization/{org.pk}/change/").content.decode()
+    assert 'id="map-data"' in html and "37.801234" in html
+    assert "<b>Bold</b> Group" not in html
+
+
+def test_category_admin(curator, db):
+    make_category(name="Mutual aid")
+    assert "Mutual aid" in curator.get("/admin/directory/category/").content.decode()
