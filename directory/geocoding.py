@@ -13,7 +13,6 @@ import difflib
 import heapq
 import logging
 import math
-import pickle
 import re
 import threading
 import unicodedata
@@ -30,6 +29,7 @@ from directory import geocoding_build
 from directory.geocoding_build import (
     COORD_SCALE,
     GRID_CELL,
+    REGION_TOP,
     STATE,
     Lookup,
     city_key,
@@ -200,8 +200,8 @@ def _load(path: Path) -> Lookup:
             "Run `manage.py build_geocoder` when deploying instead.",
             path,
         )
-    except (OSError, EOFError, TypeError, pickle.UnpicklingError, geocoding_build.StaleLookup) as e:
-        logger.warning("Geocoder data %s is unusable (%s): rebuilding it now.", path, e)
+    except Exception as error:  # whatever is wrong with the file, a fresh build replaces it
+        logger.warning("Geocoder data %s is unusable (%r): rebuilding it now.", path, error)
     return geocoding_build.build(path)
 
 
@@ -415,17 +415,16 @@ def _refuse_bare_region(lookup: Lookup, query: str, head: list[str]) -> None:
 
 
 def _near_misses(lookup: Lookup, readings) -> list[int]:
-    """Places the reader may have meant: the name in another region, or a close spelling."""
-    for key, _regions in readings:
-        if namesakes := lookup.ids_for(key):  # "Paris, Alaska": there are other Parises
-            return list(namesakes[:SUGGESTIONS_ON_ERROR])
+    """Places the reader may have meant: close spellings in the region they named, then the
+    same name elsewhere ("Pittsburg, PA" is Pittsburgh, PA, or a Pittsburg in another state)."""
+    namesakes = [i for key, _regions in readings for i in lookup.ids_for(key)[:REGION_TOP]]
     for key, regions in readings:
         for pool in _fuzzy_pools(lookup, key, regions):
             keys = difflib.get_close_matches(key, pool, SUGGESTIONS_ON_ERROR, FUZZY_CUTOFF)
-            ids = [_best(lookup, lookup.ids_for(k), regions) for k in keys]
-            if found := [i for i in ids if i is not None]:
-                return found
-    return []
+            ids = [_best(lookup, lookup.ids_for(k), regions) for k in keys if k != key]
+            if close := [i for i in ids if i is not None]:
+                return close + namesakes
+    return namesakes
 
 
 def _fuzzy_pools(lookup: Lookup, key: str, regions):

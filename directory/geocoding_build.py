@@ -212,13 +212,13 @@ def read_meta(path: Path) -> dict | None:
     try:
         with open(path, "rb") as f:
             meta = _LookupUnpickler(f).load()
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+    except Exception:  # unpickling garbage can raise almost anything; all mean "unreadable"
         return None
     return meta if isinstance(meta, dict) else None
 
 
 def read(path: Path) -> Lookup:
-    """Load a lookup file; raises OSError, StaleLookup or pickle.UnpicklingError."""
+    """Load a lookup file; raises StaleLookup if from another format, OSError and the like."""
     with open(path, "rb") as f:
         meta = _LookupUnpickler(f).load()
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:

@@ -41,7 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
     "directory",
+    "referrals",
+    "embed",
+    "api",
+    "hsds",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +214,12 @@ DISTANCE_KM_LOCALES = ["es"]
 SITE_NAME = env_str("SITE_NAME") or "orgsite"
 # The sample data set is fictional; the banner says so until real entries replace it.
 SHOW_SAMPLE_NOTICE = env_bool("SHOW_SAMPLE_NOTICE", default=True)
+
+# --- Referrals (referrals/): the contact relay. ---
+
+# --- Embedding (embed/): the widget, its frame and oEmbed. ---
+
+# --- API (api/) and Open Referral HSDS (hsds/). ---
 
 LOGGING = {
     "version": 1,

@@ -6,5 +6,9 @@ from directory.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/hsds/", include("hsds.urls")),
+    path("api/", include("api.urls")),
+    path("", include("embed.urls")),
+    path("", include("referrals.urls")),
     path("", include("directory.urls")),
 ]
