@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext_lazy as _
@@ -39,9 +40,17 @@ class StaleFilter(admin.SimpleListFilter):
         return queryset
 
 
+def https_by_default(field, **kwargs):
+    """Form fields for model fields, reading a bare domain as https:// (Django 6's default)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
+        formfield_callback = https_by_default
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose what is shown)
 
     def clean(self):
@@ -65,6 +74,8 @@ class OrganizationForm(forms.ModelForm):
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     form = OrganizationForm
+    # A bare domain typed by a curator means https://, as it will in Django 6.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "city", "state", "coverage", "status", "last_verified"]
     list_filter = ["status", "causes", "coverage", "state", StaleFilter]
     search_fields = ["name", "slug", "city", "postal_code", "summary"]

@@ -292,8 +292,11 @@ class Organization(models.Model):
             url = line.strip()
             if not url.startswith(("https://", "http://")):
                 continue
-            host = urlsplit(url).netloc.lower().removeprefix("www.")
-            links.append((SOCIAL_LABELS.get(host, host), url))
+            parts = urlsplit(url)
+            host = parts.netloc.lower().removeprefix("www.")
+            # An unknown site is named by its host and first path segment ("linktr.ee/group").
+            first = parts.path.strip("/").split("/")[0]
+            links.append((SOCIAL_LABELS.get(host) or "/".join(filter(None, [host, first])), url))
         return links
 
     @property

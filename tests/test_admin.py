@@ -30,24 +30,24 @@ def test_changelist_filters_and_search(curator, db):
     assert "Old Friends" in curator.get(base + "?stale=yes").content.decode()
 
 
+def add_group(curator, **fields):
+    """Post the admin's add form for a published local group, with `fields` changed."""
+    data = {
+        "status": "published",
+        "causes": [make_category().pk],
+        "country": "US",
+        "precision": "exact",
+        "coverage": "local",
+        "coverage_radius": "15",
+        "languages": "en",
+    }
+    data.update(fields)
+    return curator.post("/admin/directory/organization/add/", data)
+
+
 def test_adding_a_group_with_only_a_zip_places_it_approximately(curator, db):
-    cause = make_category()
-    response = curator.post(
-        "/admin/directory/organization/add/",
-        {
-            "name": "Fresno Neighbors",
-            "slug": "fresno-neighbors",
-            "status": "published",
-            "causes": [cause.pk],
-            "postal_code": "93721",
-            "city": "",
-            "state": "",
-            "country": "US",
-            "precision": "exact",
-            "coverage": "local",
-            "coverage_radius": "15",
-            "languages": "en,es",
-        },
+    response = add_group(
+        curator, name="Fresno Neighbors", slug="fresno-neighbors", postal_code="93721"
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     org = Organization.objects.get(slug="fresno-neighbors")
@@ -56,22 +56,17 @@ def test_adding_a_group_with_only_a_zip_places_it_approximately(curator, db):
     assert 36.6 < org.latitude < 36.8 and -119.9 < org.longitude < -119.7
 
 
-def test_a_published_local_group_needs_a_place(curator, db):
-    cause = make_category()
-    response = curator.post(
-        "/admin/directory/organization/add/",
-        {
-            "name": "Nowhere",
-            "slug": "nowhere",
-            "status": "published",
-            "causes": [cause.pk],
-            "country": "US",
-            "precision": "approximate",
-            "coverage": "local",
-            "coverage_radius": "10",
-            "languages": "en",
-        },
+def test_adding_a_group_by_city_name_places_it(curator, db):
+    response = add_group(
+        curator, name="Tulsa Tenants", slug="tulsa-tenants", city="Tulsa", state="OK"
     )
+    assert response.status_code == 302
+    org = Organization.objects.get(slug="tulsa-tenants")
+    assert 36.0 < org.latitude < 36.3 and org.precision == "approximate"
+
+
+def test_a_published_local_group_needs_a_place(curator, db):
+    response = add_group(curator, name="Nowhere", slug="nowhere", postal_code="00000")
     assert response.status_code == 200
     assert "needs a place" in response.content.decode()
     assert not Organization.objects.filter(slug="nowhere").exists()

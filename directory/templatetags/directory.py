@@ -14,26 +14,38 @@ def _format(value):
     return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
+def _reads_kilometres():
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return language in settings.DISTANCE_KM_LOCALES
+
+
 @register.filter
 def distance(miles):
     """ "3.2 mi" (or "5.1 km" where the locale reads kilometres); "" when unknown."""
     if miles is None:
         return ""
-    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    if language in settings.DISTANCE_KM_LOCALES:
+    if _reads_kilometres():
         return _("%(km)s km") % {"km": _format(miles * KM_PER_MILE)}
     return _("%(miles)s mi") % {"miles": _format(miles)}
 
 
 @register.filter
 def distance_alt(miles):
-    """The same distance in the other unit, for a title attribute."""
+    """The same distance in the other unit, spelled out, for a title attribute."""
     if miles is None:
         return ""
-    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    if language in settings.DISTANCE_KM_LOCALES:
+    if _reads_kilometres():
         return _("%(miles)s miles") % {"miles": _format(miles)}
     return _("%(km)s kilometres") % {"km": _format(miles * KM_PER_MILE)}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced: "?near=Oakland&cause=labor"."""
+    query = context["request"].GET.copy()
+    for name, value in changes.items():
+        query[name] = value
+    return "?" + query.urlencode()
 
 
 @register.filter(is_safe=True, needs_autoescape=True)

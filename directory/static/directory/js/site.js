@@ -91,7 +91,10 @@
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      load(form.action + "?" + new URLSearchParams(new FormData(form)).toString(), true);
+      // Leave out empty fields, so shared URLs stay short and readable.
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) { if (value !== "") params.append(key, value); });
+      load(form.action + "?" + params.toString(), true);
     });
     form.addEventListener("change", function (event) {
       var name = event.target.name;
