@@ -1,27 +1,35 @@
-"""Curators' tools: causes and organizations, with filters, search and a map preview."""
-
-import datetime
+"""Curators' tools: causes and organizations, with filters, search, a map preview, history with
+revert, CSV import and export, and the bulk actions of the curation queues."""
 
 from django import forms
-from django.contrib import admin
-from django.db import models
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.html import format_html, json_script
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from import_export.forms import ExportForm
+from simple_history.admin import SimpleHistoryAdmin
 
+from curation import history, services
+from curation.resources import OrganizationResource
 from directory.maps import map_config
 from directory.models import Category, Organization
 from directory.placing import locate
 
-STALE_AFTER_DAYS = 365
-
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "order", "colour"]
     list_editable = ["order"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -29,10 +37,10 @@ class StaleFilter(admin.SimpleListFilter):
     parameter_name = "stale"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Not verified for a year")), ("no", _("Verified this year"))]
+        return [("yes", _("Unconfirmed (stale)")), ("no", _("Confirmed recently"))]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS)
+        cutoff = Organization.stale_cutoff()
         if self.value() == "yes":
             return queryset.exclude(last_verified__gte=cutoff)
         if self.value() == "no":
@@ -48,14 +56,30 @@ def https_by_default(field, **kwargs):
 
 
 class OrganizationForm(forms.ModelForm):
+    # The version the curator's form was built from: a save is refused if the entry has moved on.
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Organization
         formfield_callback = https_by_default
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose what is shown)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        past = getattr(self.instance, "_history", None)
+        if self.instance.pk and past is not None:
+            # A revert form shows a past version: its causes too, and the check is against now.
+            self.initial["causes"] = list(past.causes.values_list("category_id", flat=True))
+            current = Organization.objects.filter(pk=self.instance.pk).values("version").first()
+            self.initial["expected_version"] = current["version"] if current else None
+        elif self.instance.pk:
+            self.initial["expected_version"] = self.instance.version
+
     def clean(self):
-        """Fill a missing point from the ZIP or city, so a curator never types coordinates."""
+        """Refuse a stale form; fill a missing point from the ZIP or city."""
         cleaned = super().clean()
+        if self.instance.pk:
+            self._check_version(cleaned.get("expected_version"))
         if cleaned.get("latitude") is None and cleaned.get("longitude") is None:
             where = Organization(
                 **{name: cleaned.get(name) or "" for name in ("postal_code", "city", "state")},
@@ -70,20 +94,52 @@ class OrganizationForm(forms.ModelForm):
                 )
         return cleaned
 
+    def _check_version(self, expected):
+        # Locked until the admin's transaction ends, so two saves cannot both pass the check.
+        current = (
+            Organization.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current is not None and expected == current:
+            self.instance.version = current
+            return
+        last = Organization.history.filter(id=self.instance.pk).order_by("-history_id").first()
+        who = (last.history_user if last else None) or gettext("someone")
+        when = timezone.localtime(last.history_date) if last else timezone.localtime()
+        raise ValidationError(
+            gettext(
+                "This entry was changed by %(who)s at %(when)s, after you opened it, so your "
+                "changes were not saved (nothing of theirs or yours is lost). Open the entry "
+                "again in a new tab to see their version, then make your changes there."
+            )
+            % {"who": who, "when": when.strftime("%Y-%m-%d %H:%M")},
+            code="conflict",
+        )
+
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ImportExportMixin, SimpleHistoryAdmin):
     form = OrganizationForm
+    resource_classes = [OrganizationResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    export_form_class = ExportForm
+    skip_admin_log = True  # every imported change has its own history record
+    import_error_display = ("message",)
     # A bare domain typed by a curator means https://, as it will in Django 6.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "city", "state", "coverage", "status", "last_verified"]
+    list_display = ["name", "city", "state", "coverage", "status", "last_verified", "confirmed"]
     list_filter = ["status", "causes", "coverage", "state", StaleFilter]
-    search_fields = ["name", "slug", "city", "postal_code", "summary"]
+    search_fields = ["name", "slug", "external_id", "city", "postal_code", "summary"]
     autocomplete_fields = ["causes"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["map_preview", "created", "updated"]
+    readonly_fields = ["map_preview", "created", "updated", "version"]
     date_hierarchy = "last_verified"
     list_select_related = True
+    actions = ["archive", "mark_verified", "merge"]
+    history_list_display = ["status", "history_change_reason"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "summary", "description", "causes", "logo"]}),
         (
@@ -119,7 +175,15 @@ class OrganizationAdmin(admin.ModelAdmin):
         ),
         (
             _("Trust"),
-            {"fields": ["last_verified", "source", "contact_email", ("created", "updated")]},
+            {
+                "fields": [
+                    "last_verified",
+                    ("source", "external_id"),
+                    "contact_email",
+                    ("created", "updated", "version"),
+                    "expected_version",
+                ]
+            },
         ),
     ]
 
@@ -137,4 +201,70 @@ class OrganizationAdmin(admin.ModelAdmin):
         return format_html(
             '<div id="map" class="map map--admin" data-map></div>{}',
             json_script(config, "map-data"),
+        )
+
+    @admin.display(description=_("confirmed recently"), boolean=True)
+    def confirmed(self, obj):
+        return not obj.is_stale
+
+    # Deleting is archiving; only a superuser can remove an entry for good (history keeps it).
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        # One history record per save, written after the causes are saved too.
+        obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+        save_m2m = form.save_m2m
+        past = getattr(obj, "_history", None)
+        reason = (
+            gettext("Reverted to the version of %(date)s")
+            % {"date": timezone.localtime(past.history_date).strftime("%Y-%m-%d %H:%M")}
+            if past is not None
+            else ""
+        )
+
+        def save_m2m_and_record():
+            save_m2m()
+            del obj.skip_history_when_saving
+            history.record(obj, "~" if change else "+", request.user, reason)
+
+        form.save_m2m = save_m2m_and_record
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The revert form saves like the change form: in one transaction, with the version lock.
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @admin.action(description=_("Archive the selected entries"), permissions=["change"])
+    def archive(self, request, queryset):
+        count = services.organizations_archive(list(queryset), request.user)
+        self.message_user(request, gettext("%(count)s entries archived.") % {"count": count})
+
+    @admin.action(description=_("Mark the selected entries verified today"), permissions=["change"])
+    def mark_verified(self, request, queryset):
+        count = services.organizations_mark_verified(list(queryset), request.user)
+        self.message_user(request, gettext("%(count)s entries marked verified.") % {"count": count})
+
+    @admin.action(description=_("Merge the selected duplicates"), permissions=["change"])
+    def merge(self, request, queryset):
+        orgs = list(queryset.prefetch_related(None))
+        # Keep the published entry confirmed most recently; the oldest if none is.
+        keep = min(
+            orgs,
+            key=lambda org: (
+                org.status != Organization.Status.PUBLISHED,
+                -(org.last_verified.toordinal() if org.last_verified else 0),
+                org.created,
+            ),
+        )
+        try:
+            services.organizations_merge(keep, orgs, request.user)
+        except services.CurationError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext("Merged %(count)s entries into “%(name)s”; the others are archived.")
+            % {"count": len(orgs), "name": keep.name},
         )

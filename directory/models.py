@@ -1,13 +1,16 @@
 """The directory's data: causes (categories) and the local groups that work on them."""
 
+import calendar
 import re
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from directory.queries import CategoryQuerySet, OrganizationQuerySet
 
@@ -43,6 +46,13 @@ SOCIAL_LABELS = {
 }
 
 
+def months_before(day, months):
+    """The same day of the month `months` earlier, clamped to that month's last day."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last_day))
+
+
 class Category(models.Model):
     """A cause readers search by: an admin-editable taxonomy term."""
 
@@ -58,6 +68,7 @@ class Category(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     objects = CategoryQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "name"]
@@ -74,6 +85,12 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return reverse("directory:category", args=[self.slug])
+
+
+# Every change to an organization is kept with who and when; causes are kept in each record too,
+# so a revert restores them. Write paths that save several times (fields, then causes) pause the
+# automatic records and keep one of the result (curation/history.py).
+ORGANIZATION_HISTORY = HistoricalRecords(m2m_fields=["causes"])
 
 
 class Organization(models.Model):
@@ -192,6 +209,14 @@ class Organization(models.Model):
     )
     last_verified = models.DateField(_("last verified"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The entry's id in an imported list; imports match rows on it."),
+    )
+    # Optimistic locking: every save adds one, and a form posted with an older number is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -203,6 +228,7 @@ class Organization(models.Model):
     )
 
     objects = OrganizationQuerySet.as_manager()
+    history = ORGANIZATION_HISTORY
 
     class Meta:
         ordering = ["name"]
@@ -256,13 +282,45 @@ class Organization(models.Model):
                 condition=Q(coverage__in=["local", "regional", "statewide", "national", "online"]),
                 name="org_coverage_valid",
             ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="org_external_id_unique",
+                violation_error_message=_("Another entry already has this external id."),
+            ),
         ]
 
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version", "updated"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("directory:organization", args=[self.slug])
+
+    @staticmethod
+    def stale_cutoff(today=None):
+        """Entries last verified before this date are stale (CURATION_STALE_AFTER_MONTHS)."""
+        return months_before(today or timezone.localdate(), settings.CURATION_STALE_AFTER_MONTHS)
+
+    @classmethod
+    def staleness(cls):
+        """A sort expression: 0 for entries verified recently, 1 for stale ones."""
+        return models.Case(
+            models.When(last_verified__gte=cls.stale_cutoff(), then=models.Value(0)),
+            default=models.Value(1),
+            output_field=models.IntegerField(),
+        )
+
+    @property
+    def is_stale(self):
+        """Not confirmed by its organizers or a curator for CURATION_STALE_AFTER_MONTHS."""
+        return self.last_verified is None or self.last_verified < self.stale_cutoff()
 
     @property
     def has_point(self):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from directory.geocoding import haversine_miles
-from directory.models import COVERAGE_RADIUS_MAX
+from directory.models import COVERAGE_RADIUS_MAX, Organization
 
 # When nothing is within the radius, try these in turn (miles), then fall back to the nearest.
 WIDENING_STEPS = (50, 100, 250, 500, 1000, 3000)
@@ -128,7 +128,9 @@ def without_place(queryset, everywhere=False):
         "elsewhere": Block("elsewhere", _("Other groups")),
     }
     # Bounded: this is a fallback, and a page shows `limit` a block anyway.
-    for org in queryset.filter(coverage__in=kinds).order_by("name")[: limit * 10]:
+    for org in queryset.filter(coverage__in=kinds).order_by(Organization.staleness(), "name")[
+        : limit * 10
+    ]:
         if org.coverage == "national":
             blocks["national"].results.append(Result(org, _("Works nationwide")))
         elif org.coverage == "online":
@@ -187,7 +189,9 @@ def _nearest(queryset, place):
 def _beyond(queryset, place):
     """Statewide, national and online groups for the place, in one query."""
     statewide, national, online = [], [], []
-    for org in queryset.beyond_place(place.state, place.country).order_by("name"):
+    for org in queryset.beyond_place(place.state, place.country).order_by(
+        Organization.staleness(), "name"
+    ):
         if org.coverage == "statewide":
             distance = (
                 haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude)
@@ -219,4 +223,5 @@ def _covers_reason(org, distance):
 
 
 def _by_distance(results):
-    return sorted(results, key=lambda r: (r.distance, r.organization.name))
+    # Entries unconfirmed past the stale threshold come after the confirmed ones of their block.
+    return sorted(results, key=lambda r: (r.organization.is_stale, r.distance, r.organization.name))

@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("embed.urls")),
     path("", include("referrals.urls")),
+    path("", include("curation.urls")),
     path("", include("directory.urls")),
 ]

@@ -1,0 +1,208 @@
+"""The curators' queues: suggested groups, problem reports, organizers' confirmations and edits."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Organization
+
+DETAILS_MAX_LENGTH = 2000
+
+
+class Review(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Suggestion(models.Model):
+    """A group suggested by a reader: the pending entry plus who suggested it and why."""
+
+    organization = models.OneToOneField(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="suggestion",
+        verbose_name=_("suggested entry"),
+    )
+    email = models.EmailField(_("suggester's email"))
+    is_organizer = models.BooleanField(_("suggester organizes with the group"), default=False)
+    note = models.TextField(_("note to curators"), blank=True, max_length=DETAILS_MAX_LENGTH)
+    possible_duplicates = models.ManyToManyField(
+        Organization, related_name="+", blank=True, verbose_name=_("possible duplicates")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    created = models.DateTimeField(_("suggested"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        indexes = [models.Index(fields=["status", "created"], name="suggestion_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Review.values), name="suggestion_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(reviewed_at__isnull=False),
+                name="suggestion_reviewed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.organization)
+
+
+class Report(models.Model):
+    """A reader's "this listing is wrong", waiting for a curator to resolve or dismiss it."""
+
+    class Reason(models.TextChoices):
+        MOVED = "moved", _("The group moved")
+        INACTIVE = "inactive", _("The group is no longer active")
+        CONTACT = "contact", _("The contact details are wrong")
+        DETAILS = "details", _("Other details are wrong")
+        NOT_REAL = "not_real", _("This is not a real group")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        verbose_name=_("organization"),
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    details = models.TextField(_("details"), blank=True, max_length=DETAILS_MAX_LENGTH)
+    email = models.EmailField(_("reporter's email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created = models.DateTimeField(_("reported"), auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("problem report")
+        verbose_name_plural = _("problem reports")
+        indexes = [models.Index(fields=["status", "created"], name="report_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "resolved", "dismissed"]),
+                name="report_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    reason__in=["moved", "inactive", "contact", "details", "not_real", "other"]
+                ),
+                name="report_reason_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}: {self.get_reason_display()}"
+
+
+class Reconfirmation(models.Model):
+    """One emailed "is your entry still current?" link; used at most once."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed as current")
+        PROPOSED = "proposed", _("Proposed changes")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="reconfirmations",
+        verbose_name=_("organization"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("reconfirmation")
+        verbose_name_plural = _("reconfirmations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True, outcome="")
+                | Q(used_at__isnull=False, outcome__in=["confirmed", "proposed"]),
+                name="reconfirmation_used_has_outcome",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} ({self.created:%Y-%m-%d})"
+
+
+class Proposal(models.Model):
+    """Edits an organizer proposed to their entry, kept as a diff until a curator applies them."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="proposals",
+        verbose_name=_("organization"),
+    )
+    reconfirmation = models.OneToOneField(
+        Reconfirmation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposal",
+        verbose_name=_("from the link"),
+    )
+    # {"field": [value when proposed, proposed value]}: both sides, so a curator sees the diff
+    # even after the entry changed again.
+    changes = models.JSONField(_("changes"))
+    note = models.TextField(_("note from the organizer"), blank=True, max_length=DETAILS_MAX_LENGTH)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    created = models.DateTimeField(_("proposed"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("organizer's proposed edit")
+        verbose_name_plural = _("organizers' proposed edits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Review.values), name="proposal_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} ({self.created:%Y-%m-%d})"

@@ -1,0 +1,85 @@
+"""Public curation pages: suggest a group, report a problem, and the organizer's confirmation."""
+
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from curation import abuse, services
+from curation.forms import ProposalForm, ReportForm, SuggestForm
+from directory.models import Organization
+
+SUGGEST_SUBJECT = "suggest"
+
+
+@require_http_methods(["GET", "POST"])
+def suggest(request):
+    """Suggest a group: it waits, pending, for a curator."""
+    form = SuggestForm(request.POST or None, subject=SUGGEST_SUBJECT)
+    if request.method == "POST" and form.is_valid():
+        try:
+            abuse.admit(request, "suggest")
+        except abuse.Refused as refusal:
+            form.add_error(None, str(refusal))
+            return render(request, "curation/suggest.html", {"form": form}, status=429)
+        services.suggestion_submit(form.cleaned_data)
+        return redirect("curation:suggest_thanks")
+    return render(request, "curation/suggest.html", {"form": form})
+
+
+@require_GET
+def suggest_thanks(request):
+    """After a suggestion was stored."""
+    return render(request, "curation/suggest_thanks.html")
+
+
+@require_http_methods(["GET", "POST"])
+def report(request, slug):
+    """Report a problem with a listing."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    form = ReportForm(request.POST or None, subject=f"report:{org.pk}")
+    context = {"org": org, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            abuse.admit(request, "report")
+        except abuse.Refused as refusal:
+            form.add_error(None, str(refusal))
+            return render(request, "curation/report.html", context, status=429)
+        services.report_submit(org, form.cleaned_data)
+        return render(request, "curation/report_thanks.html", {"org": org})
+    return render(request, "curation/report.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """An organizer's link: confirm the entry is current (POST), or propose edits (POST)."""
+    try:
+        reconfirmation = services.reconfirmation_open(token)
+    except services.LinkExpired:
+        return _link_problem(request, "expired", 410)
+    except services.LinkInvalid:
+        return _link_problem(request, "invalid", 400)
+    except services.LinkUsed as used:
+        return _link_problem(request, "used", 410, used.reconfirmation)
+    org = reconfirmation.organization
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ProposalForm(request.POST if action == "propose" else None, instance=org)
+    try:
+        if action == "confirm":
+            services.reconfirmation_confirm(reconfirmation)
+            return render(request, "curation/confirm_done.html", {"org": org, "confirmed": True})
+        if action == "propose" and form.is_valid():
+            services.proposal_submit(
+                reconfirmation, form.proposed_changes(), form.cleaned_data.get("note", "")
+            )
+            return render(request, "curation/confirm_done.html", {"org": org, "proposed": True})
+    except services.LinkUsed as used:  # a second click that raced the first
+        return _link_problem(request, "used", 410, used.reconfirmation)
+    return render(request, "curation/confirm.html", {"org": org, "form": form, "token": token})
+
+
+def _link_problem(request, problem, status, reconfirmation=None):
+    return render(
+        request,
+        "curation/confirm_problem.html",
+        {"problem": problem, "reconfirmation": reconfirmation},
+        status=status,
+    )

@@ -1,0 +1,26 @@
+"""Shared helpers for the curation tests."""
+
+import time
+
+from curation.abuse import FORM_SALT
+from referrals import tokens
+
+
+def aged_token(subject, seconds=60):
+    """A form stamp issued `seconds` ago, as if a person had filled the form in."""
+    return tokens.make(FORM_SALT, subject, issued=time.time() - seconds)
+
+
+def empty_directory():
+    """Remove entries left by other tests' session-wide seeds, so counts here mean something.
+
+    Inside the test's transaction, so the seeds come back afterwards.
+    """
+    from django.test import override_settings
+
+    from directory.models import Category, Organization
+
+    if Organization.objects.exists() or Category.objects.exists():
+        with override_settings(SIMPLE_HISTORY_ENABLED=False):
+            Organization.objects.all().delete()
+            Category.objects.all().delete()
