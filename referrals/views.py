@@ -1,0 +1,91 @@
+"""The relay's public pages: the contact form, its confirmation, and the follow-up answer."""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from directory.models import Organization
+from referrals import guards, services, tokens
+from referrals.forms import ContactForm
+from referrals.models import Referral
+from referrals.queries import responsiveness_of
+
+ANSWERS = {"yes": True, "no": False}
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request, slug):
+    """Write to a group's organizers; the message is stored, then relayed to their address."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    if request.method == "GET":
+        via = request.GET.get("via")
+        form = ContactForm(
+            organization=org, initial={"via": via if via in Referral.Via.values else None}
+        )
+        return _contact_page(request, org, form)
+    form = ContactForm(request.POST, organization=org)
+    if not org.contact_email or not form.is_valid():
+        return _contact_page(request, org, form)
+    client = guards.client_hash(request)
+    try:
+        guards.admit(org, client)
+    except guards.Refused as refusal:
+        form.add_error(None, str(refusal))
+        return _contact_page(request, org, form, status=429)
+    services.referral_submit(
+        org,
+        form.cleaned_data,
+        client=client,
+        origin=request.build_absolute_uri("/").rstrip("/"),
+    )
+    return redirect("referrals:sent", slug=org.slug)
+
+
+def _contact_page(request, org, form, status=200):
+    return render(
+        request,
+        "referrals/contact.html",
+        {"org": org, "form": form, "replies": responsiveness_of(org)},
+        status=status,
+    )
+
+
+@require_GET
+def sent(request, slug):
+    """The confirmation after a message was stored."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    return render(request, "referrals/sent.html", {"org": org})
+
+
+@require_http_methods(["GET", "POST"])
+def followup(request, token, answer):
+    """Answer "did the group get back to you?": GET shows a button, POST records the answer.
+
+    Mail scanners open GET links by themselves, so only the POST counts.
+    """
+    try:
+        referral_id = tokens.check(
+            token,
+            tokens.FOLLOWUP_SALT,
+            max_age=settings.REFERRALS_FOLLOWUP_VALID_DAYS * 86400,
+        )
+        referral = Referral.objects.select_related("organization").get(pk=referral_id)
+    except tokens.TokenExpired:
+        return render(
+            request,
+            "referrals/followup_invalid.html",
+            {"expired": True, "valid_days": settings.REFERRALS_FOLLOWUP_VALID_DAYS},
+            status=410,
+        )
+    except (tokens.TokenInvalid, Referral.DoesNotExist):
+        return render(request, "referrals/followup_invalid.html", status=400)
+    context = {"org": referral.organization, "answer": answer, "replied": ANSWERS[answer]}
+    if hasattr(referral, "answer"):
+        return render(request, "referrals/followup_done.html", {**context, "again": True})
+    if request.method == "GET":
+        return render(request, "referrals/followup_confirm.html", context)
+    try:
+        services.followup_answer(referral, ANSWERS[answer])
+    except services.AlreadyAnswered:
+        return render(request, "referrals/followup_done.html", {**context, "again": True})
+    return render(request, "referrals/followup_done.html", context)
