@@ -1,2 +1,13 @@
+from django.urls import path, re_path
+
+from embed import views
+
 app_name = "embed"
-urlpatterns = []
+urlpatterns = [
+    path("embed/", views.frame, name="frame"),
+    path("embed/accent.css", views.accent, name="accent"),
+    path("embed/builder/", views.builder, name="builder"),
+    path("widget.js", views.widget, name="widget"),
+    re_path(r"^widget\.(?P<version>[0-9a-f]{12})\.js$", views.widget, name="widget_versioned"),
+    path("oembed", views.oembed, name="oembed"),
+]

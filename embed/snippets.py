@@ -1,0 +1,104 @@
+"""What a writer pastes: the script snippet, the plain iframe, the plain link; and the iframe
+that oEmbed hands to platforms. Every value goes through format_html, so it is escaped."""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+WIDGET_FILE = Path(__file__).resolve().parent / "static" / "embed" / "widget.js"
+# The iframe's sandbox: scripts and forms for the search, popups (escaping the sandbox) for links
+# that open the site in a new tab; same-origin so the frame keeps the site's origin. No top
+# navigation, no downloads, no modals.
+SANDBOX = "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-forms"
+FRAME_WIDTH, FRAME_HEIGHT = 600, 600
+# Preset key -> data attribute of the widget element (multi-valued keys are joined by commas).
+WIDGET_ATTRIBUTES = {
+    "cause": "data-cause",
+    "near": "data-near",
+    "radius": "data-radius",
+    "lang": "data-lang",
+    "q": "data-q",
+    "coverage": "data-coverage",
+    "accent": "data-accent",
+    "theme": "data-theme",
+    "layout": "data-layout",
+    "max": "data-max",
+}
+
+
+def widget_source():
+    """widget.js as bytes, and a short hash of them that versions its URL."""
+    stat = WIDGET_FILE.stat()
+    return _widget_source(stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _widget_source(mtime, size):
+    body = WIDGET_FILE.read_bytes()
+    return body, hashlib.sha256(body).hexdigest()[:12]
+
+
+def widget_url(request):
+    return request.build_absolute_uri(
+        reverse("embed:widget_versioned", kwargs={"version": widget_source()[1]})
+    )
+
+
+def frame_url(request, presets):
+    query = presets.query()
+    return request.build_absolute_uri(reverse("embed:frame")) + (f"?{query}" if query else "")
+
+
+def search_url(request, presets):
+    query = presets.query(display=False)
+    return request.build_absolute_uri(reverse("directory:search")) + (f"?{query}" if query else "")
+
+
+def frame_title():
+    return _("Local groups to join, from %(site)s") % {"site": settings.SITE_NAME}
+
+
+def iframe(src, width="100%", height=FRAME_HEIGHT):
+    return format_html(
+        '<iframe src="{}" title="{}" width="{}" height="{}" loading="lazy" sandbox="{}"></iframe>',
+        src,
+        frame_title(),
+        width,
+        height,
+        SANDBOX,
+    )
+
+
+def widget_attributes(presets):
+    values = {}
+    for key, value in presets.search_items() + presets.display_items():
+        values.setdefault(key, []).append(value)
+    return [
+        (attribute, ",".join(values[key]))
+        for key, attribute in WIDGET_ATTRIBUTES.items()
+        if key in values
+    ]
+
+
+def script_snippet(request, presets):
+    """The div the script fills, the script, and an iframe for readers without JavaScript."""
+    return format_html(
+        '<div data-orgsite-widget{}></div>\n<script async src="{}"></script>\n'
+        "<noscript>{}</noscript>",
+        format_html_join("", ' {}="{}"', widget_attributes(presets)),
+        widget_url(request),
+        iframe(frame_url(request, presets)),
+    )
+
+
+def snippets(request, presets):
+    return {
+        "script": script_snippet(request, presets),
+        "iframe": iframe(frame_url(request, presets)),
+        "link": search_url(request, presets),
+    }

@@ -1,0 +1,329 @@
+"""The widget's frame, its script, the accent stylesheet, the builder for writers, and oEmbed.
+
+The frame runs the site's own search (the same FilterSet, the same result card); only the frame
+may be framed by other sites (embed.framing). No view here sets a cookie.
+"""
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http.request import split_domain_port, validate_host
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import etag, require_safe
+
+from directory.filters import OrganizationSearch
+from directory.geocoding import PlaceNotFound, geocode
+from directory.maps import map_config
+from directory.models import MEETING_LANGUAGES, Category, Organization
+from embed import snippets
+from embed.framing import frameable
+from embed.presets import (
+    HEX_COLOUR,
+    MAX_RESULTS,
+    SEARCH_KEYS,
+    accent_palette,
+    normalise_hex,
+    parse_presets,
+)
+
+WIDGET_MAX_AGE = 3600  # the unversioned /widget.js: what old snippets load
+VERSIONED_MAX_AGE = 31536000  # /widget.<hash>.js never changes
+FRAME_MAX_AGE = 300
+OEMBED_MAX_URL = 2000
+
+
+class Shown:
+    """A search outcome cut to the widget's number of results; counts stay those of the search."""
+
+    def __init__(self, outcome, limit):
+        self._outcome = outcome
+        self.blocks, left = [], limit
+        for block in outcome.blocks:
+            if left <= 0:
+                break
+            results = block.results[:left]
+            self.blocks.append(type(block)(block.key, block.title, results, block.total))
+            left -= len(results)
+        self.results = [result for block in self.blocks for result in block.results]
+
+    def __getattr__(self, name):
+        return getattr(self._outcome, name)
+
+
+@frameable
+@require_safe
+@cache_control(public=True, max_age=FRAME_MAX_AGE)
+def frame(request):
+    """The widget itself: a compact search, cause chips, results, and the way to the full site."""
+    categories = list(Category.objects.all())
+    presets = parse_presets(request.GET, categories)
+    search = OrganizationSearch(presets.search or None, queryset=Organization.objects.published())
+    outcome = search.outcome() if search.is_valid() else None
+    shown = Shown(outcome, presets.max_results) if outcome else None
+    chosen = set(presets.search.getlist("cause"))
+    suggestions = [
+        (place.label, "?" + _with(presets, near=place.label))
+        for place in getattr(search.form, "place_suggestions", ())
+    ]
+    return render(
+        request,
+        "embed/frame.html",
+        {
+            "embed": True,
+            "presets": presets,
+            "search": search,
+            "outcome": shown,
+            "causes": [(c, c.slug in chosen) for c in categories],
+            "chosen_causes": [c for c in categories if c.slug in chosen],
+            "hidden": presets.search_items(exclude=("near", "cause")) + presets.display_items(),
+            "suggestions": suggestions,
+            "more_url": snippets.search_url(request, presets) if outcome else "",
+            "map": map_config(shown.results) if shown and presets.layout == "map" else None,
+        },
+    )
+
+
+def _with(presets, **changes):
+    data = QueryDict(presets.query(), mutable=True)
+    for key, value in changes.items():
+        data[key] = value
+    return data.urlencode()
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def accent(request):
+    """`:root` custom properties for one accent colour: a stylesheet, so no inline style."""
+    colour = request.GET.get("c", "")
+    if not HEX_COLOUR.match(colour):
+        return HttpResponse(
+            "/* not a hex colour */", status=400, content_type="text/css; charset=utf-8"
+        )
+    p = accent_palette(normalise_hex(colour))
+    css = (
+        f":root{{--brand:{p['brand']};--brand-dark:{p['brand_dark']};"
+        f"--brand-ink:{p['brand_ink']};--link:{p['link']}}}\n"
+        f".theme-dark{{--link:{p['link_dark']}}}\n"
+    )
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _widget_etag(request, version=None):
+    return snippets.widget_source()[1]
+
+
+@require_safe
+@etag(_widget_etag)
+def widget(request, version=None):
+    """widget.js. Versioned (/widget.<hash>.js, what the builder hands out): cached for a year.
+    Unversioned, or a version that is not the current one: the current file, cached an hour."""
+    body, current = snippets.widget_source()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    if version == current:
+        response["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+    else:
+        response["Cache-Control"] = f"public, max-age={WIDGET_MAX_AGE}"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+class BuilderForm(forms.Form):
+    cause = forms.MultipleChoiceField(
+        label=gettext_lazy("Causes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    near = forms.CharField(
+        label=gettext_lazy("Place"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("A ZIP code or a city. Leave empty to let readers type theirs."),
+    )
+    radius = forms.IntegerField(
+        label=gettext_lazy("Within (miles)"),
+        required=False,
+        min_value=1,
+        max_value=settings.SEARCH_MAX_RADIUS,
+        widget=forms.NumberInput(attrs={"placeholder": settings.SEARCH_DEFAULT_RADIUS}),
+    )
+    lang = forms.ChoiceField(label=gettext_lazy("Meeting language"), required=False)
+    accent = forms.CharField(
+        label=gettext_lazy("Colour"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    theme = forms.ChoiceField(
+        label=gettext_lazy("Background"),
+        choices=[("light", gettext_lazy("Light")), ("dark", gettext_lazy("Dark"))],
+        widget=forms.RadioSelect,
+    )
+    layout = forms.ChoiceField(
+        label=gettext_lazy("Layout"),
+        choices=[
+            ("compact", gettext_lazy("Compact")),
+            ("list", gettext_lazy("List")),
+            ("map", gettext_lazy("List and map")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    max = forms.IntegerField(
+        label=gettext_lazy("Results shown"), min_value=1, max_value=MAX_RESULTS
+    )
+
+    def __init__(self, categories, **kwargs):
+        super().__init__(**kwargs)
+        self.fields["cause"].choices = [(c.slug, c.name) for c in categories]
+        self.fields["lang"].choices = [("", _("Any language")), *MEETING_LANGUAGES]
+
+
+DEFAULT_ACCENT = "#2f4ac0"  # the site's own brand colour: no accent preset
+
+
+@require_safe
+def builder(request):
+    """For writers: choose presets, see the widget live, copy a snippet. A site page, not framed."""
+    categories = list(Category.objects.all())
+    params = request.GET.copy()
+    if params.get("accent", "").lower() in (DEFAULT_ACCENT, DEFAULT_ACCENT[1:]):
+        del params["accent"]
+    presets = parse_presets(params, categories)
+    form = BuilderForm(
+        categories,
+        initial={
+            "cause": presets.search.getlist("cause"),
+            "near": presets.search.get("near", ""),
+            "radius": presets.search.get("radius", ""),
+            "lang": presets.search.get("lang", ""),
+            "accent": presets.accent or DEFAULT_ACCENT,
+            "theme": presets.theme,
+            "layout": presets.layout,
+            "max": presets.max_results,
+        },
+    )
+    return render(
+        request,
+        "embed/builder.html",
+        {
+            "form": form,
+            "presets": presets,
+            "snippets": snippets.snippets(request, presets),
+            "widget_attributes": snippets.widget_attributes(presets),
+            "frame_url": snippets.frame_url(request, presets),
+            "widget_url": reverse(
+                "embed:widget_versioned", kwargs={"version": snippets.widget_source()[1]}
+            ),
+        },
+    )
+
+
+class OEmbedError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def oembed(request):
+    """oEmbed (https://oembed.com/): a `rich` iframe for a search, cause or widget URL of ours."""
+    try:
+        if request.GET.get("format", "json") != "json":
+            raise OEmbedError(501, _("Only format=json is supported."))
+        width = _dimension(request, "maxwidth", snippets.FRAME_WIDTH)
+        height = _dimension(request, "maxheight", snippets.FRAME_HEIGHT)
+        presets, title = _presets_for(request, request.GET.get("url", ""))
+    except OEmbedError as error:
+        response = JsonResponse({"error": error.message}, status=error.status)
+    else:
+        response = JsonResponse(
+            {
+                "version": "1.0",
+                "type": "rich",
+                "title": title,
+                "provider_name": settings.SITE_NAME,
+                "provider_url": request.build_absolute_uri("/"),
+                "html": snippets.iframe(snippets.frame_url(request, presets), width, height),
+                "width": width,
+                "height": height,
+                "cache_age": 86400,
+            }
+        )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _dimension(request, name, default):
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw[:12]) < 1:
+        raise OEmbedError(400, _("%(name)s must be a whole number of pixels.") % {"name": name})
+    # A huge maximum is no constraint at all.
+    return min(default, int(raw[:12]))
+
+
+def _presets_for(request, url):
+    """The widget presets for a page URL of this site, and a title for it."""
+    if not url:
+        raise OEmbedError(400, _("Give the url of a search, cause or widget page of this site."))
+    not_ours = OEmbedError(404, _("That URL is not a search, cause or widget page of this site."))
+    if len(url) > OEMBED_MAX_URL:
+        raise not_ours
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _is_our_host(request, parts.netloc):
+        raise not_ours
+    try:
+        match = resolve(parts.path or "/")
+    except Resolver404:
+        raise not_ours from None
+    query = QueryDict(parts.query)
+    categories = list(Category.objects.all())
+    if match.view_name == "embed:frame":
+        presets = parse_presets(query, categories)
+    elif match.view_name in ("directory:search", "directory:home"):
+        search_only = QueryDict(mutable=True)
+        for key in SEARCH_KEYS:
+            search_only.setlist(key, query.getlist(key))
+        presets = parse_presets(search_only, categories)
+    elif match.view_name == "directory:category":
+        if not any(c.slug == match.kwargs["slug"] for c in categories):
+            raise not_ours
+        presets = parse_presets(QueryDict(f"cause={match.kwargs['slug']}"), categories)
+    else:
+        raise not_ours
+    return presets, _title(presets)
+
+
+def _is_our_host(request, netloc):
+    host, port = split_domain_port(netloc.lower())
+    if not host:
+        return False
+    ours = request.get_host().lower()
+    if netloc.lower() == ours or host == split_domain_port(ours)[0] and not port:
+        return True
+    return validate_host(host, [h for h in settings.ALLOWED_HOSTS if h != "*"])
+
+
+def _title(presets):
+    """Built from what the site knows (cause names, the geocoder's label), never from raw text."""
+    names = ", ".join(c.name for c in presets.causes)
+    place = None
+    if presets.search.get("near"):
+        try:
+            place = geocode(presets.search["near"]).label
+        except PlaceNotFound:
+            place = None
+    if names and place:
+        return _("%(causes)s groups near %(place)s") % {"causes": names, "place": place}
+    if names:
+        return _("%(causes)s groups") % {"causes": names}
+    if place:
+        return _("Groups near %(place)s") % {"place": place}
+    return _("Find local groups to join")
