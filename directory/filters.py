@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from directory.fields import WholeNumberField
 from directory.geocoding import PlaceNotFound, geocode
 from directory.models import MEETING_LANGUAGES, Category, Organization
 from directory.search import who_covers, without_place
@@ -35,7 +36,7 @@ class CauseFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 class RadiusFilter(django_filters.Filter):
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
 
 class SearchForm(forms.Form):

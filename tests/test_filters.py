@@ -66,6 +66,8 @@ def test_words_language_and_coverage(groups):
         ({"radius": "-5"}, "radius", "at least 1 mile"),
         ({"radius": "1000000000"}, "radius", "at most 3000 miles"),
         ({"radius": "ten"}, "radius", "whole number"),
+        ({"radius": "25.0"}, "radius", "whole number"),
+        ({"radius": "2.5e1"}, "radius", "whole number"),
         ({"radius": "\x00"}, "radius", "whole number"),
         ({"cause": ["no-such-cause"]}, "cause", "no cause called “no-such-cause”"),
         ({"cause": ["bad\x00slug"]}, "cause", "not a cause we know"),

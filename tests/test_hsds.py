@@ -1,0 +1,490 @@
+"""HSDS 3.0: every response and export validates against the official schemas; import round trip."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from jsonschema import Draft202012Validator
+
+from directory.models import Category, Organization
+from hsds import exporting, ids, importing, schemas, tabular
+from hsds.models import ExternalRecord, ImportRun
+
+HSDS = "/api/hsds"
+
+
+def valid(name, document):
+    """Assert the document fits the named official schema (format checking on)."""
+    error = schemas.first_error(schemas.validator(name), document)
+    assert error is None, error
+
+
+def page_valid(body, item_schema):
+    page = schemas.load("openapi.json")["components"]["schemas"]["Page"]
+    Draft202012Validator(page, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(body)
+    assert set(body) == {*page["properties"], "contents"}
+    for item in body["contents"]:
+        valid(item_schema, item)
+
+
+def get(client, url, **params):
+    response = client.get(url, params)
+    assert response["Access-Control-Allow-Origin"] == "*"
+    return response, json.loads(response.content)
+
+
+def test_the_schema_folder_is_required_and_named_clearly(tmp_path):
+    with (
+        override_settings(HSDS_SCHEMA_DIR=tmp_path / "missing"),
+        pytest.raises(ImproperlyConfigured, match="HSDS_SCHEMA_DIR"),
+    ):
+        schemas.schema_dir()
+    assert (schemas.schema_dir() / "compiled" / "service.json").is_file()
+
+
+def test_the_root_says_which_hsds(client, db):
+    _, body = get(client, f"{HSDS}/")
+    assert body["version"] == "3.0"
+    root = schemas.load("openapi.json")["paths"]["/"]["get"]["responses"]["200"]
+    shape = root["content"]["application/json"]["schema"]
+    Draft202012Validator(shape, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(body)
+
+
+def test_every_list_and_every_service_validates(client, seeded_db, db):
+    published = Organization.objects.published().count()
+    _, body = get(client, f"{HSDS}/services", per_page=500)
+    page_valid(body, "compiled/service_list.json")
+    assert body["total_items"] == len(body["contents"]) == published
+    for variant in ({"full": "true"}, {"minimal": "true"}):
+        _, body = get(client, f"{HSDS}/services", per_page=500, **variant)
+        page_valid(body, "compiled/service_list.json")
+    for service in body["contents"]:
+        response, full = get(client, f"{HSDS}/services/{service['id']}")
+        valid("compiled/service.json", full)
+        assert full["organization"]["id"] == full["organization_id"]
+    _, body = get(client, f"{HSDS}/organizations", per_page=500)
+    page_valid(body, "compiled/organization_list.json")
+    _, full = get(client, f"{HSDS}/organizations", per_page=500, full="true", full_service="true")
+    page_valid(full, "compiled/organization.json")
+    org = full["contents"][0]
+    for params in ({}, {"full_service": "true"}):
+        _, one = get(client, f"{HSDS}/organizations/{org['id']}", **params)
+        valid("compiled/organization.json", one)
+    _, body = get(client, f"{HSDS}/service_at_locations", per_page=500)
+    page_valid(body, "compiled/service_at_location_list.json")
+    _, one = get(client, f"{HSDS}/service_at_locations/{body['contents'][0]['id']}")
+    valid("compiled/service_at_location.json", one)
+    _, taxonomies = get(client, f"{HSDS}/taxonomies")
+    page_valid(taxonomies, "taxonomy.json")
+    _, terms = get(client, f"{HSDS}/taxonomy_terms", per_page=500)
+    page_valid(terms, "taxonomy_term.json")
+    _, term = get(client, f"{HSDS}/taxonomy_terms/{terms['contents'][0]['id']}")
+    valid("taxonomy_term.json", term)
+    _, taxonomy = get(client, f"{HSDS}/taxonomies/{taxonomies['contents'][0]['id']}")
+    valid("taxonomy.json", taxonomy)
+
+
+def test_the_mapping_carries_causes_schedule_languages_and_no_private_data(client, seeded_db, db):
+    org = Organization.objects.get(slug="east-bay-immigrant-solidarity-network")
+    service_id = ids.child(ids.from_slug(org.slug), "service")
+    response, doc = get(client, f"{HSDS}/services/{service_id}")
+    text = response.content.decode()
+    assert org.contact_email not in text and "email" not in doc
+    causes = {a["taxonomy_term"]["code"] for a in doc["attributes"] if a["link_type"] == "cause"}
+    assert causes == {"immigrant-rights", "racial-justice"}
+    assert doc["schedules"][0] | {"id": None, "service_id": None} == {
+        "id": None,
+        "service_id": None,
+        "freq": "MONTHLY",
+        "byday": "1TH",
+        "opens_at": "18:00:00",
+        "description": "First Thursday of the month, 6pm",
+    }
+    assert [lang["code"] for lang in doc["languages"]] == ["en", "es"]
+    assert doc["phones"][0]["number"] == "(510) 555-0107"
+    location = doc["service_at_locations"][0]["location"]
+    assert location["addresses"][0]["address_1"] == org.address  # its address is public
+    assert location["accessibility"][0]["description"] == org.accessibility
+    assert doc["application_process"] == org.first_step
+
+
+def test_lists_filter_and_page_like_hsds(client, seeded_db, db):
+    _, first = get(client, f"{HSDS}/services", per_page=7)
+    _, second = get(client, f"{HSDS}/services", per_page=7, page=2)
+    assert first["first_page"] and not first["last_page"] and first["size"] == 7
+    assert first["total_pages"] == -(-first["total_items"] // 7)
+    assert not {s["id"] for s in first["contents"]} & {s["id"] for s in second["contents"]}
+    term = ids.term("orgsite", "tenants")
+    _, tenants = get(client, f"{HSDS}/services", taxonomy_term_id=str(term), per_page=500)
+    expected = Organization.objects.published().filter(causes__slug="tenants").count()
+    assert tenants["total_items"] == expected > 0
+    org_id = first["contents"][0]["organization_id"]
+    _, one = get(client, f"{HSDS}/services", organization_id=org_id)
+    assert [s["organization_id"] for s in one["contents"]] == [org_id]
+    _, later = get(client, f"{HSDS}/services", modified_after="2999-01-01")
+    assert later["empty"] and later["contents"] == []
+    _, words = get(client, f"{HSDS}/organizations", search="tenants", per_page=500)
+    assert 0 < words["total_items"] < first["total_items"]
+    _, near = get(client, f"{HSDS}/service_at_locations", postcode="94704", per_page=500)
+    _, close = get(
+        client, f"{HSDS}/service_at_locations", postcode="94704", proximity=5000, per_page=500
+    )
+    assert 0 < close["total_items"] < near["total_items"]
+    page_valid(near, "compiled/service_at_location_list.json")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"per_page": "0"},
+        {"per_page": "100000"},
+        {"page": "abc"},
+        {"page": "-3"},
+        {"modified_after": "yesterday"},
+        {"format": "xml"},
+        {"search": "x" * 10_000},
+        {"organization_id": "\x00" * 100},
+    ],
+)
+def test_bad_parameters_get_a_400(client, db, params):
+    response = client.get(f"{HSDS}/services", params)
+    assert response.status_code == 400
+    assert set(json.loads(response.content)["errors"]) == set(params)
+
+
+def test_bad_postcode_gets_a_400(client, db):
+    response = client.get(f"{HSDS}/service_at_locations", {"postcode": "<script>"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "kind", ["services", "organizations", "service_at_locations", "taxonomies", "taxonomy_terms"]
+)
+@pytest.mark.parametrize("ident", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00"])
+def test_unknown_ids_are_json_404s(client, db, kind, ident):
+    response = client.get(f"{HSDS}/{kind}/{ident}")
+    assert response.status_code == 404
+    assert json.loads(response.content)["detail"]
+
+
+def test_unpublished_groups_are_not_served(client, db):
+    from tests.factories import make_org
+
+    org = make_org(status="pending")
+    service_id = ids.child(ids.from_slug(org.slug), "service")
+    assert client.get(f"{HSDS}/services/{service_id}").status_code == 404
+
+
+def test_etag_and_304(client, db):
+    response = client.get(f"{HSDS}/taxonomies")
+    again = client.get(f"{HSDS}/taxonomies", headers={"if-none-match": response["ETag"]})
+    assert again.status_code == 304
+
+
+def test_list_query_count_does_not_grow_with_the_page(client, seeded_db, db):
+    def queries(**params):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"{HSDS}/services", params).status_code == 200
+        return len(captured)
+
+    assert queries(per_page=1, full="true") == queries(per_page=200, full="true")
+    assert queries(per_page=1) == queries(per_page=200)
+
+
+# --- Export and import. ---
+
+
+def _tabular_document(folder):
+    tables, invalid = tabular.read(folder)
+    assert invalid == []
+    return tables
+
+
+def test_the_export_is_a_valid_tabular_package(seeded_db, db, tmp_path):
+    call_command("export_hsds", str(tmp_path), verbosity=0)
+    descriptor = json.loads((tmp_path / "datapackage.json").read_text())
+    official = schemas.load("datapackage.json")
+    assert descriptor["resources"] == official["resources"]
+    assert descriptor["profile"] == "tabular-data-package"
+    tables = _tabular_document(tmp_path)
+    valid("compiled/tabular.json", tables)
+    assert len(tables["organization"]) == Organization.objects.published().count()
+    everything = "".join(p.read_text() for p in tmp_path.glob("*.csv"))
+    for email in Organization.objects.values_list("contact_email", flat=True):
+        assert not email or email not in everything
+
+
+def test_export_import_export_gives_the_same_documents(client, seeded, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    exporting.export_package(first)
+    before = {
+        org.slug: json.loads(client.get(f"/api/v1/organizations/{org.slug}/").content)
+        for org in Organization.objects.published()
+    }
+    hsds_before = json.loads(
+        client.get(f"{HSDS}/services", {"per_page": 500, "full": "true"}).content
+    )
+    Organization.objects.all().delete()
+    Category.objects.all().delete()
+
+    report = importing.import_hsds(first)
+    assert report.count("created") == len(before) and report.count("invalid") == 0
+    assert report.pending == 0
+    exporting.export_package(second)
+    for path in sorted(first.iterdir()):
+        assert (second / path.name).read_bytes() == path.read_bytes(), path.name
+    after = {
+        slug: json.loads(client.get(f"/api/v1/organizations/{slug}/").content) for slug in before
+    }
+    # A cause's place in the site's order is not something HSDS carries: compare causes as sets.
+    for document in [*before.values(), *after.values()]:
+        document["causes"].sort(key=lambda cause: cause["slug"])
+    for slug, document in before.items():
+        changed = {
+            k: (v, after[slug].get(k)) for k, v in document.items() if after[slug].get(k) != v
+        }
+        assert not changed, (slug, changed)  # every public field survived the trip
+    hsds_after = json.loads(
+        client.get(f"{HSDS}/services", {"per_page": 500, "full": "true"}).content
+    )
+    assert hsds_after == hsds_before
+    assert ImportRun.objects.get().created == len(before)
+
+
+def test_import_is_idempotent_previews_and_keeps_curators_edits(seeded, tmp_path):
+    exporting.export_package(tmp_path)
+    Organization.objects.all().delete()
+    preview = importing.import_hsds(tmp_path, dry_run=True)
+    assert preview.count("created") > 200 and preview.dry_run
+    assert Organization.objects.count() == 0 and not ImportRun.objects.exists()
+    importing.import_hsds(tmp_path)
+    count = Organization.objects.count()
+    again = importing.import_hsds(tmp_path)
+    assert again.count("unchanged") == count and again.count("created") == 0
+    assert Organization.objects.count() == count == ExternalRecord.objects.count()
+    org = Organization.objects.order_by("slug").first()
+    history = list(org.history.all())
+    assert len(history) == 1 and history[0].history_change_reason.startswith("HSDS import: ")
+    org.first_step = "Edited by a curator."
+    org.save()
+    importing.import_hsds(tmp_path)
+    org.refresh_from_db()
+    assert org.first_step == "Edited by a curator."
+    assert ImportRun.objects.count() == 3
+
+
+def service_doc(**overrides):
+    """A small, valid foreign HSDS service with an organization and a location."""
+    doc = {
+        "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a01",
+        "name": "Tenant Hotline",
+        "status": "active",
+        "description": "Help for renters.",
+        "organization": {
+            "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a02",
+            "name": "Renters United",
+            "description": "A tenants union.",
+        },
+        "service_at_locations": [
+            {
+                "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a03",
+                "location": {
+                    "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a04",
+                    "location_type": "physical",
+                    "latitude": 37.8,
+                    "longitude": -122.27,
+                    "addresses": [
+                        {
+                            "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a05",
+                            "address_1": "1 Main St",
+                            "city": "Oakland",
+                            "state_province": "CA",
+                            "postal_code": "94612",
+                            "country": "US",
+                            "address_type": "physical",
+                        }
+                    ],
+                },
+            }
+        ],
+        "attributes": [
+            {
+                "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a06",
+                "taxonomy_term": {
+                    "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a07",
+                    "name": "Housing & tenants",
+                    "description": "Open Eligibility-like term",
+                },
+            }
+        ],
+    }
+    doc.update(overrides)
+    return doc
+
+
+def write(tmp_path, data, name="doc.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def location_with(**fields):
+    base = service_doc()["service_at_locations"][0]["location"]
+    return [{"id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1a03", "location": {**base, **fields}}]
+
+
+def test_a_clean_foreign_service_is_imported_and_matched_to_a_cause(seeded, tmp_path):
+    report = importing.import_hsds(write(tmp_path, service_doc()))
+    assert report.count("created") == 1, report.outcomes
+    org = Organization.objects.get(name="Renters United")
+    assert org.status == "published"
+    assert [c.slug for c in org.causes.all()] == ["tenants"]
+    assert (org.latitude, org.city, org.address_public) == (37.8, "Oakland", True)
+    record = org.hsds_record
+    assert str(record.hsds_id) == service_doc()["organization"]["id"]
+    assert "coverage not stated" in record.problems
+
+
+@pytest.mark.parametrize(
+    ("location", "problem"),
+    [
+        ({"latitude": 0, "longitude": 0}, "0,0"),
+        ({"latitude": 123.0, "longitude": -500.0}, "impossible coordinates"),
+        ({"latitude": 37.8, "longitude": None}, "only one"),
+    ],
+)
+def test_messy_points_are_never_placed_and_leave_the_entry_pending(
+    seeded, tmp_path, location, problem
+):
+    doc = service_doc(service_at_locations=location_with(**location))
+    if location.get("longitude", 0) is None:
+        del doc["service_at_locations"][0]["location"]["longitude"]
+    report = importing.import_hsds(write(tmp_path, doc))
+    outcome = report.outcomes[0]
+    assert outcome.action == "created" and any(problem in p for p in outcome.problems)
+    org = Organization.objects.get(name="Renters United")
+    assert org.status == "pending"
+    # Placed from the postal code instead, never at 0,0 or an impossible point.
+    assert org.latitude == pytest.approx(37.8, abs=0.2) and org.precision == "approximate"
+
+
+def test_no_location_at_all_is_pending_with_the_reason(seeded, tmp_path):
+    doc = service_doc(service_at_locations=[])
+    report = importing.import_hsds(write(tmp_path, doc))
+    assert report.outcomes[0].problems == ["no usable location (coordinates, postal code or city)"]
+    assert Organization.objects.get(name="Renters United").latitude is None
+
+
+@pytest.mark.parametrize("name", ["TBD", "test", "N/A", "???", "  "])
+def test_placeholder_names_are_rejected_with_a_reason(seeded, tmp_path, name):
+    doc = service_doc(organization={**service_doc()["organization"], "name": name}, name=name)
+    report = importing.import_hsds(write(tmp_path, doc))
+    assert report.outcomes[0].action == "rejected"
+    assert "placeholder" in report.outcomes[0].reason
+    assert not Organization.objects.filter(hsds_record__isnull=False).exists()
+
+
+def test_hostile_text_is_stored_as_text_and_cut_to_size(seeded, tmp_path):
+    org = {
+        **service_doc()["organization"],
+        "name": "<script>alert(1)</script>\x00 Union" + "x" * 300,
+    }
+    report = importing.import_hsds(write(tmp_path, service_doc(organization=org)))
+    created = Organization.objects.get(hsds_record__isnull=False)
+    assert created.name.startswith("<script>alert(1)</script> Union") and len(created.name) == 200
+    assert (
+        created.status == "pending" and "name cut to 200 characters" in report.outcomes[0].problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": "not-a-uuid", "name": "X", "status": "active"}, "id"),
+        ({**service_doc(), "status": "open"}, "status"),
+        ({**service_doc(), "url": "not a url"}, "url"),
+        ({"name": "no id", "description": "x"}, "'id' is a required property"),
+        ([1, "two", None], "organization"),
+    ],
+)
+def test_invalid_records_are_reported_with_id_and_schema_error(seeded, tmp_path, data, expected):
+    report = importing.import_hsds(write(tmp_path, data))
+    assert report.count("invalid") >= 1
+    assert all(o.action == "invalid" for o in report.outcomes)
+    assert any(expected in str(o) for o in report.outcomes), [str(o) for o in report.outcomes]
+    assert not ExternalRecord.objects.exists()
+
+
+def test_a_page_of_services_and_one_organization_at_two_locations(seeded, tmp_path):
+    second = service_doc(
+        id="7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1b01",
+        service_at_locations=[
+            {
+                "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1b03",
+                "location": {
+                    "id": "7c4b1c5e-5e4e-4d5c-9a43-0b0e8e2c1b04",
+                    "location_type": "physical",
+                    "latitude": 34.05,
+                    "longitude": -118.24,
+                },
+            }
+        ],
+    )
+    report = importing.import_hsds(write(tmp_path, {"contents": [service_doc(), second]}))
+    assert report.count("created") == 2
+    records = ExternalRecord.objects.order_by("source_location_id")
+    assert {r.source_organization_id for r in records} == {service_doc()["organization"]["id"]}
+    assert len({r.hsds_id for r in records}) == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{not json", "\x00\x01\x02", json.dumps("just a string"), "[]" * 3],
+)
+def test_unreadable_files_fail_with_a_clear_message(seeded, tmp_path, content):
+    path = write(tmp_path, content)
+    try:
+        report = importing.import_hsds(path)
+    except importing.ImportFailed as error:
+        assert str(path) in str(error)
+    else:
+        assert report.count("created") == 0
+
+
+def test_the_commands_preview_write_and_refuse_garbage(seeded, tmp_path, capsys):
+    path = write(tmp_path, service_doc())
+    call_command("import_hsds", str(path), "--dry-run")
+    assert "1 created" in capsys.readouterr().out
+    assert not ExternalRecord.objects.exists()
+    call_command("import_hsds", str(path))
+    assert ExternalRecord.objects.count() == 1
+    with pytest.raises(CommandError, match="not a file"):
+        call_command("import_hsds", str(tmp_path / "missing.json"))
+    with pytest.raises(CommandError, match="not a folder"):
+        call_command("export_hsds", str(path))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CommandError, match="no datapackage.json"):
+        call_command("import_hsds", str(empty))
+
+
+def test_a_package_with_bad_rows_reports_them_and_imports_the_rest(seeded, tmp_path):
+    exporting.export_package(tmp_path)
+    Organization.objects.all().delete()
+    locations = (tmp_path / "locations.csv").read_text().splitlines()
+    header, first, *rest = locations
+    columns = header.split(",")
+    cells = first.split(",")
+    cells[columns.index("location_type")] = "underwater"
+    (tmp_path / "locations.csv").write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    report = importing.import_hsds(tmp_path)
+    bad = [o for o in report.outcomes if o.action == "invalid"]
+    assert len(bad) == 1 and bad[0].record.startswith("location ") and "underwater" in bad[0].reason
+    assert (
+        report.count("created") == Path(tmp_path / "organizations.csv").read_text().count("\n") - 1
+    )
