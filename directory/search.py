@@ -169,10 +169,9 @@ def _placed_around(queryset, place, radius):
 
 def _nearest(queryset, place):
     """The nearest placed groups at any distance: the last resort, so never an empty page."""
-    # An equirectangular estimate orders candidates well enough to pick a handful; the exact
-    # distance is then computed for those alone.
-    orgs = queryset.filter(latitude__isnull=False).exclude(coverage__in=["national", "online"])
-    orgs = orgs.order_by(
+    # A distance in degrees needs no trigonometry in SQL and ranks candidates well enough to
+    # pick a few times more than needed; the exact distance then sorts those alone.
+    orgs = queryset.placed().order_by(
         Abs(F("latitude") - place.latitude) + Abs(F("longitude") - place.longitude)
     )[: NEAREST_FALLBACK * 3]
     results = [

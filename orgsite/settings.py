@@ -14,7 +14,6 @@ from orgsite.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ORGSITE_VAR_DIR") or BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: bare domains become https://
 
 DEBUG = env_bool("DEBUG", default=False)
 # Production is anything without DEBUG: it must be configured on purpose.
@@ -43,7 +42,10 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "simple_history",
+    "import_export",
     "directory",
+    "curation",
     "referrals",
     "embed",
     "api",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -212,14 +215,102 @@ SEARCH_BLOCK_LIMIT = env_int("SEARCH_BLOCK_LIMIT", 50)
 DISTANCE_KM_LOCALES = ["es"]
 
 SITE_NAME = env_str("SITE_NAME") or "orgsite"
+# The public origin, for absolute links made outside a request (emails sent by commands,
+# HSDS exports). Within a request, links come from the request itself.
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # The sample data set is fictional; the banner says so until real entries replace it.
 SHOW_SAMPLE_NOTICE = env_bool("SHOW_SAMPLE_NOTICE", default=True)
 
+# --- Curation (curation/): suggestions, reports, history, imports, freshness. ---
+# Organizers are asked to confirm their entry once it was last verified this many months ago;
+# entries unverified for the second number are flagged in the admin and shown lower in search.
+CURATION_RECONFIRM_AFTER_MONTHS = env_int("CURATION_RECONFIRM_AFTER_MONTHS", 6)
+CURATION_STALE_AFTER_MONTHS = env_int("CURATION_STALE_AFTER_MONTHS", 12)
+# The emailed confirmation link works this long; a new one is not sent sooner than this.
+CURATION_RECONFIRM_VALID_DAYS = env_int("CURATION_RECONFIRM_VALID_DAYS", 30)
+# "Suggest a group" and "report a problem": accepted forms per client address per window
+# (seconds), counted in the cache like the contact form's limits.
+CURATION_CLIENT_LIMIT = env_int("CURATION_CLIENT_LIMIT", 10)
+CURATION_CLIENT_WINDOW = env_int("CURATION_CLIENT_WINDOW", 3600)
+# A form sent sooner than this after it was shown is a robot; later than the maximum, stale.
+CURATION_FORM_MIN_SECONDS = env_int("CURATION_FORM_MIN_SECONDS", 3)
+CURATION_FORM_MAX_SECONDS = env_int("CURATION_FORM_MAX_SECONDS", 86400)
+# The largest CSV an import accepts, in rows.
+CURATION_IMPORT_MAX_ROWS = env_int("CURATION_IMPORT_MAX_ROWS", 200000)
+
 # --- Referrals (referrals/): the contact relay. ---
+# Accepted messages per client address and per group, each per window (seconds). Counted in the
+# cache: Redis when REDIS_URL is set (shared by every app server), local memory otherwise.
+REFERRALS_CLIENT_LIMIT = env_int("REFERRALS_CLIENT_LIMIT", 5)
+REFERRALS_CLIENT_WINDOW = env_int("REFERRALS_CLIENT_WINDOW", 3600)
+REFERRALS_ORG_LIMIT = env_int("REFERRALS_ORG_LIMIT", 30)
+REFERRALS_ORG_WINDOW = env_int("REFERRALS_ORG_WINDOW", 86400)
+# A form sent sooner than this after it was shown is a robot; later than the maximum, stale.
+REFERRALS_FORM_MIN_SECONDS = env_int("REFERRALS_FORM_MIN_SECONDS", 3)
+REFERRALS_FORM_MAX_SECONDS = env_int("REFERRALS_FORM_MAX_SECONDS", 86400)
+# The same message from the same address to the same group within this time is not stored twice.
+REFERRALS_DUPLICATE_MINUTES = env_int("REFERRALS_DUPLICATE_MINUTES", 10)
+REFERRALS_MESSAGE_MAX_LENGTH = 5000
+# Bodies and readers' addresses are erased this long after a message was written.
+REFERRALS_RETENTION_DAYS = env_int("REFERRALS_RETENTION_DAYS", 90)
+# "Did the group get back to you?": sent this long after delivery; its links work this long.
+REFERRALS_FOLLOWUP_DAYS = env_int("REFERRALS_FOLLOWUP_DAYS", 7)
+REFERRALS_FOLLOWUP_VALID_DAYS = env_int("REFERRALS_FOLLOWUP_VALID_DAYS", 30)
+# "Usually replies" is shown with at least this many answers and this share of yeses.
+REFERRALS_REPLIES_MIN_ANSWERS = env_int("REFERRALS_REPLIES_MIN_ANSWERS", 5)
+REFERRALS_REPLIES_MIN_PERCENT = env_int("REFERRALS_REPLIES_MIN_PERCENT", 60)
+# Key for hashing client addresses (never stored raw); empty derives one from SECRET_KEY.
+REFERRALS_HASH_KEY = env_str("REFERRALS_HASH_KEY")
+# Behind a proxy that appends the client to a header (e.g. HTTP_X_FORWARDED_FOR), name it here;
+# the last entry is used. Empty: REMOTE_ADDR.
+REFERRALS_CLIENT_IP_HEADER = env_str("REFERRALS_CLIENT_IP_HEADER")
+# Try delivery right after the message is stored, in the request; the worker
+# (`manage.py deliver_messages --loop`) retries whatever that attempt did not send.
+REFERRALS_DELIVER_AT_ONCE = env_bool("REFERRALS_DELIVER_AT_ONCE", default=True)
+# Seconds to wait before each retry; after the last one fails the message is marked failed
+# (about two days in all) and waits for a curator's "resend".
+REFERRALS_RETRY_DELAYS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+# A message claimed by a worker that died is claimed again after this many seconds.
+REFERRALS_CLAIM_SECONDS = max(EMAIL_TIMEOUT * 3, 120)
 
 # --- Embedding (embed/): the widget, its frame and oEmbed. ---
+# Who may frame the /embed/ pages (CSP frame-ancestors sources): "*" for any site, or a list such
+# as "https://blog.example.org,https://*.substack.com". The site itself may always frame them (the
+# builder's preview). Every other page refuses framing whatever this says.
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["*"])
 
 # --- API (api/) and Open Referral HSDS (hsds/). ---
+
+# The API is read-only and anonymous: no sessions, no CSRF, JSON only, and errors in one shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    # `format` is a parameter of the HSDS API, not DRF's renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "orgsite API",
+    "DESCRIPTION": "Read-only JSON access to the directory of local organizing groups.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.current_causes",
+    ],
+}
+API_PAGE_SIZE = 20
+API_MAX_PAGE_SIZE = 100
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
+# The official HSDS 3.0 schemas (CC BY-SA 4.0, Open Referral), kept unmodified outside the repo.
+HSDS_SCHEMA_DIR = Path(env_str("HSDS_SCHEMA_DIR") or BASE_DIR.parent / "shared" / "hsds" / "schema")
+HSDS_PAGE_SIZE = 50
+HSDS_MAX_PAGE_SIZE = 500
 
 LOGGING = {
     "version": 1,

@@ -11,26 +11,37 @@ _OWN = {
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     "MAP_TILE_URL": "",
 }
-for _name in (
+# Every variable the settings read: by prefix for the apps' groups, by name for the rest.
+_PREFIXES = (
+    "REFERRALS_",
+    "CURATION_",
+    "EMBED_",
+    "API_",
+    "HSDS_",
+    "GEOCODER_",
+    "SEARCH_",
+    "EMAIL_",
+    "MAP_",
+)
+_NAMES = {
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
     "REDIS_URL",
-    "EMAIL_BACKEND",
     "SECURE",
-    "MAP_TILE_URL",
-    "GEOCODER_ONLINE",
-    "GEOCODER_DATA",
     "SHOW_SAMPLE_NOTICE",
     "ORGSITE_VAR_DIR",
     "CONN_MAX_AGE",
-    "SEARCH_DEFAULT_RADIUS",
-    "SEARCH_BLOCK_LIMIT",
     "SITE_NAME",
     "TIME_ZONE",
-):
-    if _name not in _KEEP:
-        os.environ.pop(_name, None)
+    "DEFAULT_FROM_EMAIL",
+    "LOG_LEVEL",
+    "SITE_URL",
+}
+for _name in list(os.environ):
+    if _name not in _KEEP and (_name in _NAMES or _name.startswith(_PREFIXES)):
+        del os.environ[_name]
 os.environ.update(_OWN)
 
 from orgsite.settings import *  # noqa: E402, F403

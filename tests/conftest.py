@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 
 @pytest.fixture
@@ -8,8 +9,14 @@ def seeded(db):
     call_command("loadseeds", verbosity=0)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def seeded_db(django_db_setup, django_db_blocker):
-    """Seeds loaded once for the whole session, for read-only tests (use with `db`)."""
-    with django_db_blocker.unblock():
+    """Seeds loaded once per module for read-only tests (which also take `db`).
+
+    Like TestCase.setUpTestData: loaded inside a transaction that is rolled back when the
+    module is done, so no other module ever sees them.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
         call_command("loadseeds", verbosity=0)
+        yield
+        transaction.set_rollback(True)

@@ -19,7 +19,7 @@ def test_distance_reads_miles_in_english_and_kilometres_in_spanish():
 
 
 def test_plaintext_escapes_and_links():
-    html = plaintext('<img src=x onerror=alert(1)> see https://example.org/a?b=1&c=2\nnext')
+    html = plaintext("<img src=x onerror=alert(1)> see https://example.org/a?b=1&c=2\nnext")
     assert "<img" not in html and "&lt;img" in html
     assert 'href="https://example.org/a?b=1&amp;c=2"' in html and 'rel="nofollow"' in html
     assert "<br>" in html

@@ -18,8 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=500, help="At most this many emails.")
         parser.add_argument(
             "--base-url",
-            default=settings.CURATION_BASE_URL,
-            help="Origin for the links (default: CURATION_BASE_URL).",
+            default=settings.SITE_URL,
+            help="Origin for the links (default: SITE_URL).",
         )
 
     def handle(self, *args, dry_run, limit, base_url, verbosity, **options):
