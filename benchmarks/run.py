@@ -37,7 +37,7 @@ def median_seconds(action, rounds=ROUNDS):
 def main():
     if not Organization.objects.exists():
         sys.exit("No groups in the database: run `make data` (or `make run`) first.")
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     slug = (
         Organization.objects.published().filter(coverage="local").values_list("slug", flat=True)[0]
     )
