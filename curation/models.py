@@ -16,7 +16,27 @@ class Review(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class Suggestion(models.Model):
+class Reviewed(models.Model):
+    """A queue item a curator approves or rejects: the decision, who made it and when."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Suggestion(Reviewed):
     """A group suggested by a reader: the pending entry plus who suggested it and why."""
 
     organization = models.OneToOneField(
@@ -31,19 +51,7 @@ class Suggestion(models.Model):
     possible_duplicates = models.ManyToManyField(
         Organization, related_name="+", blank=True, verbose_name=_("possible duplicates")
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Review.choices, default=Review.PENDING
-    )
     created = models.DateTimeField(_("suggested"), auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -159,7 +167,7 @@ class Reconfirmation(models.Model):
         return f"{self.organization} ({self.created:%Y-%m-%d})"
 
 
-class Proposal(models.Model):
+class Proposal(Reviewed):
     """Edits an organizer proposed to their entry, kept as a diff until a curator applies them."""
 
     organization = models.ForeignKey(
@@ -180,19 +188,7 @@ class Proposal(models.Model):
     # even after the entry changed again.
     changes = models.JSONField(_("changes"))
     note = models.TextField(_("note from the organizer"), blank=True, max_length=DETAILS_MAX_LENGTH)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Review.choices, default=Review.PENDING
-    )
     created = models.DateTimeField(_("proposed"), auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

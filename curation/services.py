@@ -146,6 +146,12 @@ def _reviewable(item):
         )
 
 
+def _close_review(item, user, status):
+    """Record a curator's decision on a queue item, who made it, and when (now)."""
+    item.status, item.reviewed_by, item.reviewed_at = status, user, timezone.now()
+    item.save()
+
+
 def _publishable(org):
     try:
         org.full_clean(exclude=["logo"])
@@ -172,9 +178,7 @@ def suggestion_approve(suggestion, user):
         _publishable(org)
         with one_record(org, user, _("Suggestion approved")):
             org.save()
-        suggestion.status, suggestion.reviewed_by = Review.APPROVED, user
-        suggestion.reviewed_at = timezone.now()
-        suggestion.save()
+        _close_review(suggestion, user, Review.APPROVED)
     return suggestion
 
 
@@ -187,9 +191,7 @@ def suggestion_reject(suggestion, user):
         org.status = Organization.Status.ARCHIVED
         with one_record(org, user, _("Suggestion rejected")):
             org.save()
-        suggestion.status, suggestion.reviewed_by = Review.REJECTED, user
-        suggestion.reviewed_at = timezone.now()
-        suggestion.save()
+        _close_review(suggestion, user, Review.REJECTED)
     return suggestion
 
 
@@ -396,9 +398,7 @@ def proposal_apply(proposal, user):
         _publishable(org)
         with one_record(org, user, _("Organizer's proposed edit applied")):
             org.save()
-        proposal.status, proposal.reviewed_by = Review.APPROVED, user
-        proposal.reviewed_at = timezone.now()
-        proposal.save()
+        _close_review(proposal, user, Review.APPROVED)
     return proposal
 
 
@@ -407,7 +407,5 @@ def proposal_reject(proposal, user):
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         _reviewable(proposal)
-        proposal.status, proposal.reviewed_by = Review.REJECTED, user
-        proposal.reviewed_at = timezone.now()
-        proposal.save()
+        _close_review(proposal, user, Review.REJECTED)
     return proposal

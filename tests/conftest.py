@@ -2,6 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+# One headless Chromium per browser test module, found by name wherever a test asks for it.
+from tests.browser import browser  # noqa: F401
+
 
 @pytest.fixture
 def seeded(db):

@@ -2,8 +2,11 @@
 
 import time
 
+import pytest
+
 from curation.abuse import FORM_SALT
 from referrals import tokens
+from tests.factories import make_category
 
 
 def aged_token(subject, seconds=60):
@@ -24,3 +27,17 @@ def empty_directory():
         with override_settings(SIMPLE_HISTORY_ENABLED=False):
             Organization.objects.all().delete()
             Category.objects.all().delete()
+
+
+# Fixtures the curation test modules import by name. `cause_fixture` is named apart from the
+# fixture it provides, so test arguments called `cause` do not shadow the import.
+
+
+@pytest.fixture(autouse=True)
+def only_these_entries(db):
+    empty_directory()
+
+
+@pytest.fixture(name="cause")
+def cause_fixture(db):
+    return make_category(slug="cur-tenants", name="Tenants")

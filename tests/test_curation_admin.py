@@ -9,18 +9,8 @@ from curation.duplicates import name_similarity, possible_duplicates
 from curation.models import Report, Suggestion
 from directory.filters import OrganizationSearch
 from directory.models import Organization
-from tests.curation_helpers import empty_directory
+from tests.curation_helpers import cause_fixture, only_these_entries  # noqa: F401 (fixtures)
 from tests.factories import make_category, make_org
-
-
-@pytest.fixture(autouse=True)
-def only_these_entries(db):
-    empty_directory()
-
-
-@pytest.fixture
-def cause(db):
-    return make_category(slug="cur-tenants", name="Tenants")
 
 
 @pytest.fixture

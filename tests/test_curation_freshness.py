@@ -4,7 +4,6 @@ import datetime
 import io
 import re
 
-import pytest
 from django.contrib.auth.models import User
 from django.core import mail, signing
 from django.core.management import call_command
@@ -16,20 +15,10 @@ from curation.models import Proposal, Reconfirmation
 from directory.geocoding import Place
 from directory.models import Organization, months_before
 from directory.search import who_covers
-from tests.curation_helpers import empty_directory
-from tests.factories import make_category, make_org
+from tests.curation_helpers import cause_fixture, only_these_entries  # noqa: F401 (fixtures)
+from tests.factories import make_org
 
 BERKELEY = Place("Berkeley, CA 94704", 37.8664, -122.2570, "zip", "CA", "US", "94704")
-
-
-@pytest.fixture(autouse=True)
-def only_these_entries(db):
-    empty_directory()
-
-
-@pytest.fixture
-def cause(db):
-    return make_category(slug="cur-tenants", name="Tenants")
 
 
 def long_ago(months):

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from curation.importing import HEADERS, ImportRefused, import_organizations, read_csv
 from directory.models import Organization
-from tests.curation_helpers import empty_directory
+from tests.curation_helpers import only_these_entries  # noqa: F401 (fixtures)
 from tests.factories import make_category, make_org
 
 FIELDS = [
@@ -30,11 +30,6 @@ FIELDS = [
     "languages",
     "summary",
 ]
-
-
-@pytest.fixture(autouse=True)
-def only_these_entries(db):
-    empty_directory()
 
 
 @pytest.fixture

@@ -6,13 +6,8 @@ from django.test import override_settings
 
 from curation.models import Report, Suggestion
 from directory.models import Organization
-from tests.curation_helpers import aged_token, empty_directory
-from tests.factories import make_category, make_org
-
-
-@pytest.fixture(autouse=True)
-def only_these_entries(db):
-    empty_directory()
+from tests.curation_helpers import aged_token, cause_fixture, only_these_entries  # noqa: F401 (fixtures)
+from tests.factories import make_org
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +15,6 @@ def fresh_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def cause(db):
-    return make_category(slug="cur-tenants", name="Tenants")
 
 
 def suggestion(cause, **fields):

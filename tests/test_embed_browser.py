@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
-from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, _unavailable
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails, in CI) with the reason
@@ -25,24 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HOST_ADDRESS = "127.0.0.2"
 WIDGET_FRAMES = "[data-orgsite-widget] iframe"
 INITIAL_HEIGHT = 480
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    import shutil
-
-    if not shutil.which(CHROMIUM):
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            yield browser
-            browser.close()
 
 
 @pytest.fixture
@@ -167,7 +147,7 @@ def content_height(frame):
     return frame.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
 
 
-def wait_until(check, timeout=10.0, message="condition"):
+def wait_until(check, timeout=20.0, message="condition"):
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -180,10 +160,11 @@ def wait_until(check, timeout=10.0, message="condition"):
 
 def wait_fitted(tab, index):
     """The widget's frame is exactly as tall as its content: no inner scrollbar, no gap."""
-    # Widget frames load lazily, as a reader scrolls towards them.
-    tab.page.locator(WIDGET_FRAMES).nth(index).scroll_into_view_if_needed()
 
     def fitted():
+        # Widget frames load lazily, as a reader scrolls towards them; scroll on every check,
+        # since a widget above may grow and push this one out of view before it loads.
+        tab.page.locator(WIDGET_FRAMES).nth(index).scroll_into_view_if_needed()
         frame = tab.frames()[index]
         if frame is None or not frame.locator("body").count():
             return False
@@ -372,7 +353,12 @@ def test_builder_live_preview_and_copy(site, browser):
     page.get_by_text("Immigrant rights", exact=True).first.click()
     page.get_by_label("Place").fill("94704")
     page.get_by_label("Dark").check()
-    expect(page.locator("#snippet-script")).to_have_value(re.compile('data-near="94704"'))
+    # The snippet is rebuilt on every change: wait until it carries all three choices.
+    expect(page.locator("#snippet-script")).to_have_value(
+        re.compile(
+            r'(?=[\s\S]*data-near="94704")(?=[\s\S]*data-theme="dark")(?=[\s\S]*data-cause=)'
+        )
+    )
     script = page.locator("#snippet-script").input_value()
     assert 'data-cause="immigrant-rights"' in script and 'data-theme="dark"' in script
     assert (

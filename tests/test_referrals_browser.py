@@ -5,8 +5,8 @@ from django.core import mail
 from django.core.cache import cache
 
 from referrals.models import Referral
+from tests.browser import Reader
 from tests.factories import make_org
-from tests.test_browser import Reader, browser  # noqa: F401 (the module-scoped fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def fill(page, message="I'd like to join the next meeting."):
     page.get_by_label("Your message").fill(message)
 
 
-def test_contact_form_without_javascript(group, browser, settings):  # noqa: F811
+def test_contact_form_without_javascript(group, browser, settings):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(group)
@@ -62,7 +62,7 @@ def test_contact_form_without_javascript(group, browser, settings):  # noqa: F81
     context.close()
 
 
-def test_contact_form_with_javascript(group, browser):  # noqa: F811
+def test_contact_form_with_javascript(group, browser):
     context = browser.new_context()
     reader = Reader(context)
     page = reader.page
