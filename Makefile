@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= orgsite.settings
 
 .PHONY: run test setup setup-dev data lint check bench vendor clean
 
