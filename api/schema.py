@@ -1,6 +1,6 @@
 """Adjustments to the generated OpenAPI document."""
 
-from directory.filters import MAX_CAUSES
+from directory.fields import MAX_CAUSES
 from directory.models import Category
 
 

@@ -147,7 +147,9 @@ class SuggestionAdmin(QueueAdmin):
             ),
         )
 
-    @admin.action(description=_("Approve and publish the selected suggestions"))
+    @admin.action(
+        permissions=["change"], description=_("Approve and publish the selected suggestions")
+    )
     def approve(self, request, queryset):
         self._each(
             request,
@@ -156,7 +158,7 @@ class SuggestionAdmin(QueueAdmin):
             gettext("%(count)s suggestions approved and published."),
         )
 
-    @admin.action(description=_("Reject the selected suggestions"))
+    @admin.action(permissions=["change"], description=_("Reject the selected suggestions"))
     def reject(self, request, queryset):
         self._each(
             request,
@@ -193,13 +195,17 @@ class ReportAdmin(QueueAdmin):
     def excerpt(self, obj):
         return obj.details[:120] + ("…" if len(obj.details) > 120 else "")
 
-    @admin.action(description=_("Resolve the selected reports (the entry was fixed)"))
+    @admin.action(
+        permissions=["change"], description=_("Resolve the selected reports (the entry was fixed)")
+    )
     def resolve(self, request, queryset):
         self._each(
             request, queryset, services.report_resolve, gettext("%(count)s reports resolved.")
         )
 
-    @admin.action(description=_("Dismiss the selected reports (nothing to fix)"))
+    @admin.action(
+        permissions=["change"], description=_("Dismiss the selected reports (nothing to fix)")
+    )
     def dismiss(self, request, queryset):
         self._each(
             request,
@@ -243,13 +249,13 @@ class ProposalAdmin(QueueAdmin):
             ),
         )
 
-    @admin.action(description=_("Apply the selected proposed edits"))
+    @admin.action(permissions=["change"], description=_("Apply the selected proposed edits"))
     def apply(self, request, queryset):
         self._each(
             request, queryset, services.proposal_apply, gettext("%(count)s proposals applied.")
         )
 
-    @admin.action(description=_("Reject the selected proposed edits"))
+    @admin.action(permissions=["change"], description=_("Reject the selected proposed edits"))
     def reject(self, request, queryset):
         self._each(
             request, queryset, services.proposal_reject, gettext("%(count)s proposals rejected.")

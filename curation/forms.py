@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from curation.abuse import SpamCheckedForm
 from curation.models import DETAILS_MAX_LENGTH, Report
 from curation.services import PROPOSABLE_FIELDS
+from directory.fields import CauseField
 from directory.models import Category, Organization
 
 TOO_LONG = _("Please shorten this to %(limit_value)d characters or fewer (it has %(show_value)d).")
@@ -46,9 +47,10 @@ class SuggestForm(SpamCheckedForm):
     """What a newcomer needs to know about a group, and how we can reach the suggester."""
 
     name = _text(_("Name of the group"), _model_max("name"), required=True)
-    causes = forms.ModelMultipleChoiceField(
+    causes = CauseField(
         label=_("Causes"),
         queryset=Category.objects.all(),
+        to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one cause.")},
     )
@@ -80,11 +82,13 @@ class SuggestForm(SpamCheckedForm):
     meeting_schedule = _text(_("When does it meet?"), _model_max("meeting_schedule"))
     contact_email = forms.EmailField(
         label=_("The organizers' email (optional)"),
+        max_length=254,
         required=False,
         help_text=_("Never shown on the site: readers' messages are relayed to it."),
     )
     email = forms.EmailField(
         label=_("Your email"),
+        max_length=254,
         help_text=_("Only the curators see it, to ask you about the suggestion."),
     )
     is_organizer = forms.BooleanField(label=_("I organize with this group"), required=False)
@@ -146,6 +150,7 @@ class ReportForm(SpamCheckedForm):
     )
     email = forms.EmailField(
         label=_("Your email (optional)"),
+        max_length=254,
         required=False,
         help_text=_("Only if you would like a curator to be able to ask you about it."),
     )

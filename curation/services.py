@@ -323,8 +323,11 @@ def reconfirmation_send(org, base_url):
     )
     try:
         message.send()
-    except OSError:  # SMTP errors are OSErrors; the row stays unsent and the next run retries
-        logger.exception("Reconfirmation mail to organization %s failed", org.pk)
+    except OSError as error:  # SMTP errors are OSErrors; the row stays unsent, retried next run
+        # Not logger.exception: a refused recipient's error names the private address.
+        logger.warning(
+            "Reconfirmation mail to organization %s failed (%s)", org.pk, type(error).__name__
+        )
         return reconfirmation
     reconfirmation.sent_at = timezone.now()
     reconfirmation.save(update_fields=["sent_at"])

@@ -124,6 +124,11 @@ class OrganizationAdmin(ImportExportMixin, SimpleHistoryAdmin):
     form = OrganizationForm
     resource_classes = [OrganizationResource]
     import_formats = [CSV]
+
+    def has_import_permission(self, request):
+        # An import creates and changes entries: seeing the list is not enough.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
     export_formats = [CSV]
     export_form_class = ExportForm
     skip_admin_log = True  # every imported change has its own history record

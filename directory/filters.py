@@ -6,29 +6,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from directory.fields import WholeNumberField
+from directory.fields import CauseField, WholeNumberField
 from directory.geocoding import PlaceNotFound, geocode
 from directory.models import MEETING_LANGUAGES, Category, Organization
 from directory.search import who_covers, without_place
 
-MAX_CAUSES = 20
 # Parameters that choose the place, not rows: they are applied by the block search, not as filters.
 PLACE_PARAMETERS = ("near", "radius")
-
-
-class CauseField(forms.ModelMultipleChoiceField):
-    """Category slugs, checked for shape before they reach the database."""
-
-    def clean(self, value):
-        values = [value] if isinstance(value, str) else list(value or [])
-        if len(values) > MAX_CAUSES:
-            raise ValidationError(
-                _("Choose at most %(max)s causes.") % {"max": MAX_CAUSES}, code="too_many"
-            )
-        for item in values:
-            if "\x00" in str(item) or len(str(item)) > 60:
-                raise ValidationError(_("That is not a cause we know."), code="invalid_choice")
-        return super().clean(values)
 
 
 class CauseFilter(django_filters.ModelMultipleChoiceFilter):

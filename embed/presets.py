@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from directory.filters import MAX_CAUSES
+from directory.fields import MAX_CAUSES
 from directory.models import MEETING_LANGUAGES, Category, Organization
 
 SEARCH_KEYS = ("near", "cause", "q", "radius", "lang", "coverage")

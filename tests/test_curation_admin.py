@@ -346,3 +346,30 @@ def test_queue_pages_take_a_constant_number_of_queries(
         suggest(cause, name=f"Group {n}")
     with django_assert_max_num_queries(12):
         client.get("/admin/curation/suggestion/")
+
+
+@pytest.fixture
+def viewer(db):
+    """Staff who may look at the queues and entries, and change nothing."""
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_suggestion", "view_organization", "view_category"]
+        )
+    )
+    return user
+
+
+def test_staff_who_may_only_look_cannot_approve_or_import(client, cause, viewer):
+    suggestion = suggest(cause)
+    client.force_login(viewer)
+    assert client.get("/admin/curation/suggestion/").status_code == 200
+    client.post(
+        "/admin/curation/suggestion/", {"action": "approve", "_selected_action": [suggestion.pk]}
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "pending"
+    assert suggestion.organization.status == "pending"
+    assert client.get("/admin/directory/organization/import/").status_code == 403

@@ -20,7 +20,7 @@ def fresh_limits():
 def suggestion(cause, **fields):
     data = {
         "name": "Fresno Tenants Union",
-        "causes": [cause.pk],
+        "causes": [cause.slug],
         "coverage": "local",
         "city": "Fresno",
         "state": "CA",
@@ -77,6 +77,9 @@ def test_suggestions_with_the_same_name_get_their_own_slugs(client, cause):
         ({"name": "Two\nlines"}, "name"),
         ({"email": "not-an-email"}, "email"),
         ({"causes": ["999999"]}, "causes"),
+        ({"causes": ["99999999999999999999999"]}, "causes"),
+        ({"email": "a" * 300 + "@example.org"}, "email"),
+        ({"contact_email": "b" * 300 + "@example.org"}, "contact_email"),
         ({"causes": ["<script>"]}, "causes"),
         ({"coverage": "galactic"}, "coverage"),
         ({"country": "USA"}, "country"),
@@ -151,6 +154,7 @@ def test_report_a_problem_lands_in_the_queue(client, cause):
         {"reason": "other", "details": "d" * 10_000},
         {"reason": "other", "email": "nope"},
         {"reason": "other", "details": "nul \x00"},
+        {"reason": "other", "email": "c" * 300 + "@example.org"},
     ],
 )
 def test_bad_reports_store_nothing(client, cause, fields):
