@@ -267,3 +267,17 @@ def test_organization_page_query_count_stays_constant(client, org, django_assert
     with django_assert_max_num_queries(3):
         html = client.get(org.get_absolute_url()).content.decode()
     assert "Usually replies: 100% of readers" in html
+
+
+def test_a_group_that_stops_taking_messages_mid_form_gives_the_words_back(client, db):
+    from tests.factories import make_org as make_group
+
+    org = make_group(contact_email="")
+    response = client.post(
+        f"/groups/{org.slug}/contact/",
+        {"name": "Ana", "email": "ana@example.org", "message": "I want to help <b>now</b>"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Your message was not sent" in html
+    assert "I want to help &lt;b&gt;now&lt;/b&gt;" in html
