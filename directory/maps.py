@@ -19,6 +19,15 @@ def public_point(org):
     )
 
 
+def distance_miles(place, org):
+    """How far the group is from the place, measured to its public point (so repeated
+    searches from different places cannot pin down a private address)."""
+    from directory.geocoding import haversine_miles
+
+    latitude, longitude = public_point(org)
+    return haversine_miles(place.latitude, place.longitude, latitude, longitude)
+
+
 def map_config(items):
     """Map settings and one marker per placed group; items are organizations or search results."""
     markers = []

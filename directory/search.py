@@ -12,7 +12,7 @@ from django.db.models.functions import Abs
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from directory.geocoding import haversine_miles
+from directory.maps import distance_miles
 from directory.models import COVERAGE_RADIUS_MAX, Organization
 
 # When nothing is within the radius, try these in turn (miles), then fall back to the nearest.
@@ -159,7 +159,7 @@ def _placed_around(queryset, place, radius):
 
     covering, nearby = [], []
     for org in candidates.values():
-        distance = haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude)
+        distance = distance_miles(place, org)
         if distance <= org.coverage_radius:
             covering.append(Result(org, _covers_reason(org, distance), distance))
         elif distance <= radius:
@@ -178,7 +178,7 @@ def _nearest(queryset, place):
         Result(
             org,
             _("Nearest match"),
-            haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude),
+            distance_miles(place, org),
         )
         for org in orgs
     ]
@@ -192,11 +192,7 @@ def _beyond(queryset, place):
         Organization.staleness(), "name"
     ):
         if org.coverage == "statewide":
-            distance = (
-                haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude)
-                if org.has_point
-                else None
-            )
+            distance = distance_miles(place, org) if org.has_point else None
             statewide.append(
                 Result(org, _("Works across %(state)s") % {"state": org.state}, distance)
             )

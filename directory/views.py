@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from directory import geocoding
 from directory.filters import OrganizationSearch
-from directory.maps import map_config
+from directory.maps import distance_miles, map_config
 from directory.models import Category, Organization
 
 SUGGEST_MAX_QUERY = 100
@@ -104,6 +104,4 @@ def _place_and_distance(text, org):
         return None, None
     if not org.is_placed:
         return place, None
-    return place, geocoding.haversine_miles(
-        place.latitude, place.longitude, org.latitude, org.longitude
-    )
+    return place, distance_miles(place, org)

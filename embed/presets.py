@@ -106,7 +106,12 @@ def parse_presets(params, categories=None):
 
     radius = params.get("radius", "").strip()
     if radius:
-        if radius.isdigit() and len(radius) <= 5 and 1 <= int(radius) <= settings.SEARCH_MAX_RADIUS:
+        if (
+            radius.isdecimal()
+            and radius.isascii()
+            and len(radius) <= 5
+            and 1 <= int(radius) <= settings.SEARCH_MAX_RADIUS
+        ):
             presets.search["radius"] = str(int(radius))
         else:
             notices.append(
@@ -148,7 +153,12 @@ def parse_presets(params, categories=None):
 
     max_results = params.get("max", "").strip()
     if max_results:
-        if max_results.isdigit() and len(max_results) <= 3 and 1 <= int(max_results) <= MAX_RESULTS:
+        if (
+            max_results.isdecimal()
+            and max_results.isascii()
+            and len(max_results) <= 3
+            and 1 <= int(max_results) <= MAX_RESULTS
+        ):
             presets.max_results = int(max_results)
         else:
             notices.append(

@@ -263,7 +263,7 @@ def _dimension(request, name, default):
     raw = request.GET.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw[:12]) < 1:
+    if not (raw.isascii() and raw.isdecimal()) or int(raw[:12]) < 1:
         raise OEmbedError(400, _("%(name)s must be a whole number of pixels.") % {"name": name})
     # A huge maximum is no constraint at all.
     return min(default, int(raw[:12]))
@@ -276,7 +276,10 @@ def _presets_for(request, url):
     not_ours = OEmbedError(404, _("That URL is not a search, cause or widget page of this site."))
     if len(url) > OEMBED_MAX_URL:
         raise not_ours
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1/": not a URL at all, so not one of ours
+        raise not_ours from None
     if parts.scheme not in ("http", "https") or not _is_our_host(request, parts.netloc):
         raise not_ours
     try:

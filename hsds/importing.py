@@ -351,7 +351,7 @@ class _Mapper:
             code = term.get("code")
             if code == "coverage" and value in Organization.Coverage.values:
                 values["coverage"] = value
-            elif code == "coverage-radius" and str(value).isdigit():
+            elif code == "coverage-radius" and str(value).isascii() and str(value).isdecimal():
                 values["coverage_radius"] = int(value)
             elif code == "precision" and value in Organization.Precision.values:
                 values["precision"] = value

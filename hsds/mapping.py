@@ -174,11 +174,14 @@ def attributes(org, service_id):
                 "taxonomy_term": term,
             }
         )
-    for n, (code, value) in enumerate(_details(org)):
+    for code, value in _details(org):
         term = detail_term(code)
+        # Named by what it is, not where it stands, so adding one detail renames no other;
+        # social links, the one detail that repeats, are told apart by their URL.
+        key = f"{code}:{value}" if code == "social-link" else code
         result.append(
             {
-                "id": str(ids.child(service_id, f"attribute:detail:{n}:{code}")),
+                "id": str(ids.child(service_id, f"attribute:detail:{key}")),
                 "link_id": str(service_id),
                 "taxonomy_term_id": term["id"],
                 "link_type": "detail",

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from api.http import ReadOnlyView
 from api.paging import PageForm, page_count
-from directory.geocoding import PlaceNotFound, geocode, haversine_miles
+from directory.geocoding import PlaceNotFound, geocode
+from directory.maps import distance_miles
 from directory.models import COVERAGE_RADIUS_MAX, Category, Organization
 from hsds import ids, mapping
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
@@ -61,7 +62,12 @@ class QueryForm(forms.Form):
             )
         if not isinstance(moment, datetime.datetime):
             moment = datetime.datetime.combine(moment, datetime.time())
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        try:
+            moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+            # The database compares in UTC: a moment that cannot be written in UTC is no date.
+            return moment.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("That date is out of range."), code="invalid") from None
 
     def clean_postcode(self):
         text = self.cleaned_data["postcode"]
@@ -257,13 +263,13 @@ def _around(qs, place, proximity):
         miles = proximity / METRES_PER_MILE
         found = []
         for org in qs.placed().in_box(place.latitude, place.longitude, miles):
-            distance = haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude)
+            distance = distance_miles(place, org)
             if distance <= miles:
                 found.append((distance, org.slug, org))
         return [org for *_key, org in sorted(found, key=lambda item: item[:2])]
     covering = []
     for org in qs.placed().in_box(place.latitude, place.longitude, COVERAGE_RADIUS_MAX):
-        distance = haversine_miles(place.latitude, place.longitude, org.latitude, org.longitude)
+        distance = distance_miles(place, org)
         if org.coverage_radius and distance <= org.coverage_radius:
             covering.append((distance, org.slug, org))
     beyond = list(qs.beyond_place(place.state, place.country))

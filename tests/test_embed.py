@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.admindocs.views import extract_views_from_urlpatterns
-from django.core.management import call_command
-from django.db import transaction
 from django.urls import Resolver404, get_resolver, resolve
 
 from directory.models import Category, Organization
@@ -18,22 +16,12 @@ from embed import snippets, weight
 from embed.presets import accent_palette, contrast, parse_presets
 from tests.factories import make_category, make_org
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeds")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_db")]
 
 # The only routes other sites may frame: the widget's own page.
 FRAMEABLE = {"embed:frame"}
 SEARCH = "/embed/?near=94704&cause=immigrant-rights"
 HOSTILE = '"><script>alert(1)</script>'
-
-
-@pytest.fixture(scope="module")
-def seeds(django_db_setup, django_db_blocker):
-    """The seed data, loaded once for this module in a transaction rolled back at its end (each
-    test's own transaction nests inside), so no other module ever sees it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("loadseeds", verbosity=0)
-        yield
-        transaction.set_rollback(True)
 
 
 def _body(response):
@@ -511,3 +499,18 @@ def test_frame_shows_everything_with_few_groups(client, db):
     html = client.get("/embed/?near=94704&cause=tiny-cause").content.decode()
     assert "Only &lt;Group&gt;" in html and "Tiny &lt;cause&gt;" in html
     assert "Open this search on orgsite" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/embed/?near=94704&radius=%C2%B2", 200),  # a superscript two is a digit to Python
+        ("/embed/?near=94704&max=%C2%B2", 200),
+        ("/embed/builder/?max=%C2%B3", 200),
+        ("/oembed?maxwidth=%C2%B2&url=http://testserver/embed/", 400),
+        ("/oembed?url=http://[::1/", 404),
+        ("/oembed?url=http://testserver/embed/?radius=%C2%B2", 200),
+    ],
+)
+def test_odd_digits_and_broken_urls_are_refused_not_crashed(client, url, status):
+    assert client.get(url).status_code == status

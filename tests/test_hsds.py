@@ -146,6 +146,8 @@ def test_lists_filter_and_page_like_hsds(client, seeded_db, db):
         {"page": "abc"},
         {"page": "-3"},
         {"modified_after": "yesterday"},
+        {"modified_after": "9999-12-31T23:59:59"},
+        {"modified_after": "0001-01-01T00:00:00+05:00"},
         {"format": "xml"},
         {"search": "x" * 10_000},
         {"organization_id": "\x00" * 100},

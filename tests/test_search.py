@@ -213,3 +213,15 @@ def test_box_across_the_antimeridian_finds_groups_on_both_sides(db):
     make_org(name="East of the line", latitude=-17.7, longitude=-179.9, city="Fiji")
     found = set(published().in_box(-17.7, 179.95, 50).values_list("name", flat=True))
     assert found == {"West of the line", "East of the line"}
+
+
+def test_distances_never_reveal_a_private_point(db):
+    """Searching from a group's exact spot must not tell where it is to the metre."""
+    exact = {"latitude": 37.86641, "longitude": -122.25703, "precision": "exact"}
+    private = make_org(name="Private", address_public=False, **exact)
+    public = make_org(name="Public", address_public=True, **exact)
+    spot = Place("spot", 37.86641, -122.25703, "coordinates", "CA", "US")
+    found = {r.organization.name: r.distance for r in who_covers(published(), spot, 25).results}
+    assert found["Public"] == pytest.approx(0, abs=0.01)
+    assert found["Private"] == pytest.approx(0.28, abs=0.05)  # to (37.87, -122.26)
+    assert {private.pk, public.pk} == set(published().values_list("pk", flat=True))

@@ -35,7 +35,7 @@
           : escapeHtml(marker.name);
         L.circleMarker(point, { radius: 8, weight: 2, className: "map__marker" })
           .bindPopup(label)
-          .bindTooltip(marker.name)
+          .bindTooltip(escapeHtml(marker.name))
           .addTo(layer);
       });
       if (points.length) {
