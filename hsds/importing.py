@@ -494,6 +494,10 @@ def _import_entry(document, location_id, service, location, run, cause_names):
         return Outcome("unchanged", label, values["name"], record.organization.slug)
     if mapper.problems:
         values["status"] = Organization.Status.PENDING
+    if record and record.organization.status == Organization.Status.ARCHIVED:
+        # A curator archived it (say, at the organizers' request): a source update does not
+        # bring it back into public view.
+        values["status"] = Organization.Status.ARCHIVED
     org = (
         record.organization
         if record

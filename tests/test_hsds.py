@@ -352,6 +352,15 @@ def test_a_clean_foreign_service_is_imported_and_matched_to_a_cause(seeded, tmp_
     assert "coverage not stated" in record.problems
 
 
+def test_a_source_update_does_not_bring_back_an_archived_entry(seeded, tmp_path):
+    importing.import_hsds(write(tmp_path, service_doc()))
+    Organization.objects.filter(name="Renters United").update(status="archived")
+    changed = service_doc(description="Help for renters, now on Saturdays too.")
+    report = importing.import_hsds(write(tmp_path, changed))
+    assert report.count("updated") == 1, report.outcomes
+    assert Organization.objects.get(name="Renters United").status == "archived"
+
+
 @pytest.mark.parametrize(
     ("location", "problem"),
     [
