@@ -1,18 +1,17 @@
 """Spam controls for the public curation forms: honeypot, signed form age, per-client limit.
 
-The signed age stamp and the client hash are the contact form's own (referrals.tokens and
-referrals.guards.client_hash); only the form mixin and the generic counter live here.
+The signed age stamp, the client hash and the event counter are the contact form's own
+(referrals.tokens and referrals.guards); only the form mixin and its limit live here.
 """
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from referrals import tokens
-from referrals.guards import client_hash
+from referrals.guards import client_hash, count_event
 
 FORM_SALT = "curation.form"
 
@@ -103,14 +102,7 @@ class SpamCheckedForm(forms.Form):
 def admit(request, scope):
     """Count one accepted form from this client in `scope`, or raise Refused past the limit."""
     key = f"curation:{scope}:{client_hash(request)}"
-    window = settings.CURATION_CLIENT_WINDOW
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.add(key, 1, timeout=window)
-        count = 1
-    if count > settings.CURATION_CLIENT_LIMIT:
+    if count_event(key, settings.CURATION_CLIENT_WINDOW) > settings.CURATION_CLIENT_LIMIT:
         raise Refused(
             _(
                 "You have sent several forms in a short time, so we are holding this one back. "

@@ -25,7 +25,7 @@ def client_hash(request):
     ).hexdigest()
 
 
-def _bump(key, window):
+def count_event(key, window):
     """Count one more event in a fixed window; returns the count (atomic in Redis and locmem)."""
     cache.add(key, 0, timeout=window)
     try:
@@ -37,7 +37,7 @@ def _bump(key, window):
 
 def admit(organization, client):
     """Count a submission against the per-address and per-group limits, or raise Refused."""
-    if _bump(f"referrals:client:{client}", settings.REFERRALS_CLIENT_WINDOW) > (
+    if count_event(f"referrals:client:{client}", settings.REFERRALS_CLIENT_WINDOW) > (
         settings.REFERRALS_CLIENT_LIMIT
     ):
         raise Refused(
@@ -46,7 +46,7 @@ def admit(organization, client):
                 "back. Please try again in an hour; what you wrote is still below."
             )
         )
-    if _bump(f"referrals:org:{organization.pk}", settings.REFERRALS_ORG_WINDOW) > (
+    if count_event(f"referrals:org:{organization.pk}", settings.REFERRALS_ORG_WINDOW) > (
         settings.REFERRALS_ORG_LIMIT
     ):
         raise Refused(
