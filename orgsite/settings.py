@@ -6,6 +6,7 @@ Every variable is read once, here. The README's "Configuration" section lists th
 from pathlib import Path
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "csp",
     "rest_framework",
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "orgsite.i18n.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -80,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.site",
+                "orgsite.i18n.languages",
+                "directory.share.context",
             ],
         },
     },
@@ -122,9 +127,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# English is the source language and has no URL prefix; every other language is the set of
+# catalogs in locale/ (locale/<code>/LC_MESSAGES/django.mo), served under /<code>/. A third
+# language is a translation-only change: `make messages LANG=<code>`, translate, compile, commit.
+LANGUAGE_CODE = "en"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGES = [("en", _("English"))] + [
+    (path.parent.parent.name, _(LANG_INFO[path.parent.parent.name]["name"]))
+    for path in sorted(LOCALE_PATHS[0].glob("*/LC_MESSAGES/django.mo"))
+    if path.parent.parent.name in LANG_INFO and path.parent.parent.name != "en"
+]
+# The language cookie is the only cookie a public page can cause: it records a reader's choice
+# in the switcher, for a year, and is sent only to this site.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE") or "America/New_York"
 USE_I18N = True
 USE_TZ = True
