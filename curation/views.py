@@ -1,6 +1,7 @@
 """Public curation pages: suggest a group, report a problem, and the organizer's confirmation."""
 
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from curation import abuse, services
@@ -48,6 +49,8 @@ def report(request, slug):
     return render(request, "curation/report.html", context)
 
 
+# A signed link's page: neither it nor its token may stay in any cache.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request, token):
     """An organizer's link: confirm the entry is current (POST), or propose edits (POST)."""

@@ -3,6 +3,7 @@
 Every variable is read once, here. The README's "Configuration" section lists them all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -31,7 +32,8 @@ elif not SECRET_KEY or not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, with two-factor sign-in (orgsite/admin_site.py).
+    "orgsite.apps.OrgsiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,6 +48,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "import_export",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "orgsite",
     "directory",
     "curation",
     "referrals",
@@ -56,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "orgsite.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -63,10 +71,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orgsite.urls"
@@ -122,7 +133,10 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,13 +187,57 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "orgsite <noreply@example.org>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Security headers. HTTPS settings switch on with SECURE=1 behind a TLS terminator.
-SECURE = env_bool("SECURE", default=False)
+# Security headers. Production (DEBUG off) is HTTPS-only, behind a TLS terminator that sets
+# X-Forwarded-Proto. SECURE=0 turns that off for a plain-http test server, and every start then
+# says so in a warning (orgsite/checks.py).
+SECURE = env_bool("SECURE", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SECURE_SSL_REDIRECT = SECURE
+# Where plain-http requests are redirected ("host" or "host:port"); empty: the host they named.
+SECURE_SSL_HOST = env_str("SECURE_SSL_HOST") or None
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+# Preloading binds the whole registrable domain, for months, in every browser: the operator's
+# call (SECURE_HSTS_PRELOAD=1), so `check --deploy` is not asked to nag about it otherwise.
+SECURE_HSTS_PRELOAD = SECURE and env_bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Sent on every response (orgsite/headers.py): "use my location" is the one browser feature a
+# page asks for, and only for this site's own pages; the others are off everywhere.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "fullscreen",
+            "gamepad",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "local-fonts",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "publickey-credentials-get",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "web-share",
+            "xr-spatial-tracking",
+        ],
+        [],
+    ),
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -327,6 +385,34 @@ API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 HSDS_SCHEMA_DIR = Path(env_str("HSDS_SCHEMA_DIR") or BASE_DIR.parent / "shared" / "hsds" / "schema")
 HSDS_PAGE_SIZE = 50
 HSDS_MAX_PAGE_SIZE = 500
+
+# --- Admin (orgsite/admin_site.py): the curators' keys to the directory. ---
+# Its address, as a path without the leading slash. An unguessable one keeps most robots away.
+ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
+if ADMIN_PATH == "/":
+    raise ImproperlyConfigured('ADMIN_PATH must name a path, such as "admin/".')
+# Two-factor sign-in (django-otp, TOTP apps and backup codes): staff who set up a device must use
+# it; superusers must have one (`manage.py add_totp_device USERNAME`). Not with DEBUG, so that
+# `make run`'s local admin signs in with the password it was given.
+ADMIN_REQUIRE_SUPERUSER_OTP = not DEBUG
+OTP_TOTP_ISSUER = SITE_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Wrong passwords (and wrong codes) are counted per username *and* client (django-axes, in the
+# database, so every worker shares the count): after ADMIN_LOGIN_ATTEMPTS failures that pair must
+# wait ADMIN_LOCKOUT_MINUTES. Counting by client or by username alone would let anyone lock a
+# curator out. Clients are stored as keyed hashes, never as addresses.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_ATTEMPTS", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "orgsite.admin_site.lockout_client"
+AXES_DISABLE_ACCESS_LOG = True
+# Staff sessions last a working day (public pages keep no session).
+SESSION_COOKIE_AGE = 8 * 3600
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,8 @@ _OWN = {
     "SECRET_KEY": "test-only-secret-key-not-for-production",
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     "MAP_TILE_URL": "",
+    # Plain http, as the test client speaks (tests of HTTPS behaviour turn it on themselves).
+    "SECURE": "0",
 }
 # Every variable the settings read: by prefix for the apps' groups, by name for the rest.
 _PREFIXES = (
@@ -22,6 +24,7 @@ _PREFIXES = (
     "SEARCH_",
     "EMAIL_",
     "MAP_",
+    "ADMIN_",
 )
 _NAMES = {
     "DEBUG",
@@ -38,6 +41,8 @@ _NAMES = {
     "DEFAULT_FROM_EMAIL",
     "LOG_LEVEL",
     "SITE_URL",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_SSL_HOST",
 }
 for _name in list(os.environ):
     if _name not in _KEEP and (_name in _NAMES or _name.startswith(_PREFIXES)):

@@ -1,4 +1,5 @@
 from django.conf.urls.i18n import i18n_patterns
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
@@ -23,7 +24,7 @@ urlpatterns += i18n_patterns(
     # forged post can do is change the language of the next page.
     path("language/", csrf_exempt(set_language), name="set_language"),
     path("jsi18n/", share.javascript_catalog, name="javascript_catalog"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("", include("embed.urls")),
     path("", include("referrals.urls")),
     path("", include("curation.urls")),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from directory.models import Organization
@@ -57,6 +58,8 @@ def sent(request, slug):
     return render(request, "referrals/sent.html", {"org": org})
 
 
+# A signed link's page: neither it nor its token may stay in any cache.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def followup(request, token, answer):
     """Answer "did the group get back to you?": GET shows a button, POST records the answer.

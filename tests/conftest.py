@@ -6,6 +6,35 @@ from django.db import transaction
 from tests.browser import browser  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def superuser_logins_pass_two_factor(request):
+    """A superuser that a test logs in (admin_client, force_login) has passed two-factor sign-in.
+
+    The admin requires it of superusers; this gives the account a TOTP device and marks the
+    session verified by it, as the admin's sign-in form does. Tests of the sign-in itself are
+    marked `real_otp` and get no such help.
+    """
+    from django.contrib.auth.signals import user_logged_in
+
+    if request.node.get_closest_marker("real_otp"):
+        yield
+        return
+
+    def verified(sender, request, user, **kwargs):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        if user.is_superuser:
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="test authenticator", defaults={"confirmed": True}
+            )
+            request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+    user_logged_in.connect(verified, dispatch_uid="tests.superuser_logins_pass_two_factor")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests.superuser_logins_pass_two_factor")
+
+
 @pytest.fixture
 def seeded(db):
     """The seed data set: causes and the fictional sample groups."""
