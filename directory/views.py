@@ -1,14 +1,16 @@
 """Public pages: thin views over the search FilterSet and the published() queryset."""
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from directory import geocoding
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
 from directory.models import Category, Organization
+from orgsite import outage
 
 SUGGEST_MAX_QUERY = 100
 
@@ -92,6 +94,20 @@ def place_suggest(request):
 def healthz(request):
     """Liveness for load balancers: answers without touching the database."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def ready(request):
+    """Readiness: 200 when the database answers (cache and delivery worker reported), else 503."""
+    checks, is_ready = outage.readiness()
+    response = JsonResponse(
+        {"status": "ready" if is_ready else "unavailable", "checks": checks},
+        status=200 if is_ready else 503,
+    )
+    if not is_ready:
+        response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER)
+    return response
 
 
 def _place_and_distance(text, org):

@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "orgsite.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Sheds requests whose client has gone; turns database and cache outages into 503s.
+    "orgsite.outage.LoadSheddingMiddleware",
+    "orgsite.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "orgsite.i18n.PreferredLanguageMiddleware",
@@ -86,7 +89,7 @@ WSGI_APPLICATION = "orgsite.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -110,13 +113,28 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that is down or stuck must fail a request quickly (the reader then gets a 503 that
+# gives their words back), not hang it until the WSGI server kills the worker. Seconds; 0 is off.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 15)
+# SQLite lets one writer at a time; others wait this long for the lock. Longer than any import's
+# transaction (they commit in batches), so a contact message waits instead of failing.
+SQLITE_BUSY_TIMEOUT = env_int("SQLITE_BUSY_TIMEOUT", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_BUSY_TIMEOUT,
+            # WAL: readers never wait for the writer, and the writer never waits for readers.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _pg = DATABASES["default"].setdefault("OPTIONS", {})
+    if DATABASE_CONNECT_TIMEOUT:
+        _pg["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+    if DATABASE_STATEMENT_TIMEOUT:
+        _pg["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -126,6 +144,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "orgsite",
+            # A Redis that is down or hung costs a request half a second, then the rate limits
+            # count in the database instead (referrals.guards).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT_MS", 500) / 1000,
+                "socket_timeout": env_int("REDIS_TIMEOUT_MS", 500) / 1000,
+            },
         }
     }
 else:
@@ -313,8 +337,9 @@ CURATION_FORM_MAX_SECONDS = env_int("CURATION_FORM_MAX_SECONDS", 86400)
 CURATION_IMPORT_MAX_ROWS = env_int("CURATION_IMPORT_MAX_ROWS", 200000)
 
 # --- Referrals (referrals/): the contact relay. ---
-# Accepted messages per client address and per group, each per window (seconds). Counted in the
-# cache: Redis when REDIS_URL is set (shared by every app server), local memory otherwise.
+# Accepted messages per client address (an IPv6 client by its /64) and per group, each per window
+# (seconds). Counted in Redis when REDIS_URL is set, in the database otherwise or while Redis is
+# down: shared by every app server and kept across restarts either way.
 REFERRALS_CLIENT_LIMIT = env_int("REFERRALS_CLIENT_LIMIT", 5)
 REFERRALS_CLIENT_WINDOW = env_int("REFERRALS_CLIENT_WINDOW", 3600)
 REFERRALS_ORG_LIMIT = env_int("REFERRALS_ORG_LIMIT", 30)
@@ -338,12 +363,41 @@ REFERRALS_HASH_KEY = env_str("REFERRALS_HASH_KEY")
 # Behind a proxy that appends the client to a header (e.g. HTTP_X_FORWARDED_FOR), name it here;
 # the last entry is used. Empty: REMOTE_ADDR.
 REFERRALS_CLIENT_IP_HEADER = env_str("REFERRALS_CLIENT_IP_HEADER")
-# Try delivery right after the message is stored, in the request; the worker
-# (`manage.py deliver_messages --loop`) retries whatever that attempt did not send.
-REFERRALS_DELIVER_AT_ONCE = env_bool("REFERRALS_DELIVER_AT_ONCE", default=True)
+# Off by default: the worker (`manage.py deliver_messages --loop`) sends every stored message
+# within its interval, so a reader never waits on the mail server. On, delivery is also tried in
+# the request right after the message is stored, with its own short timeout (seconds): a hung
+# mail server then costs each contact POST that long, not EMAIL_TIMEOUT.
+REFERRALS_DELIVER_AT_ONCE = env_bool("REFERRALS_DELIVER_AT_ONCE", default=False)
+REFERRALS_REQUEST_EMAIL_TIMEOUT = env_int("REFERRALS_REQUEST_EMAIL_TIMEOUT", 3)
+
+
+def _delays(name, default):
+    raw = env_list(name)
+    try:
+        delays = [int(item) for item in raw]
+    except ValueError:
+        delays = []
+    if raw and (not delays or min(delays) < 1):
+        raise ImproperlyConfigured(
+            f"{name} must be whole seconds separated by commas (e.g. 60,300,900), not {raw!r}."
+        )
+    return delays or default
+
+
 # Seconds to wait before each retry; after the last one fails the message is marked failed
-# (about two days in all) and waits for a curator's "resend".
-REFERRALS_RETRY_DELAYS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+# (about two days in all by default) and waits for a curator's "resend".
+REFERRALS_RETRY_DELAYS = _delays(
+    "REFERRALS_RETRY_DELAYS", [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+)
+# Each client may use this many of a group's REFERRALS_ORG_LIMIT messages per window, so a few
+# clients cannot fill a group's daily cap and silence its relay (a tenth, at least one).
+REFERRALS_ORG_CLIENT_LIMIT = env_int(
+    "REFERRALS_ORG_CLIENT_LIMIT", max(1, REFERRALS_ORG_LIMIT // 10)
+)
+# The worker backs off after a database or unexpected error: doubling from --interval up to this
+# many seconds, and it never exits on one. Readiness calls it stale after this many seconds.
+REFERRALS_WORKER_MAX_BACKOFF = env_int("REFERRALS_WORKER_MAX_BACKOFF", 60)
+REFERRALS_WORKER_STALE_SECONDS = env_int("REFERRALS_WORKER_STALE_SECONDS", 300)
 # A message claimed by a worker that died is claimed again after this many seconds.
 REFERRALS_CLAIM_SECONDS = max(EMAIL_TIMEOUT * 3, 120)
 
@@ -385,6 +439,14 @@ API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 HSDS_SCHEMA_DIR = Path(env_str("HSDS_SCHEMA_DIR") or BASE_DIR.parent / "shared" / "hsds" / "schema")
 HSDS_PAGE_SIZE = 50
 HSDS_MAX_PAGE_SIZE = 500
+
+# --- Outages (orgsite/outage.py). ---
+# While the database or cache is down, pages answer 503 with this Retry-After (seconds).
+OUTAGE_RETRY_AFTER = env_int("OUTAGE_RETRY_AFTER", 30)
+# Load shedding: a GET that waited longer than this in the proxy's queue (the proxy's
+# X-Request-Start header, "t=<epoch seconds|ms|us>") is answered 503 at once, since its reader
+# has likely given up. 0 turns it off. Requests whose client already hung up are always shed.
+SHED_QUEUED_SECONDS = env_int("SHED_QUEUED_SECONDS", 0)
 
 # --- Admin (orgsite/admin_site.py): the curators' keys to the directory. ---
 # Its address, as a path without the leading slash. An unguessable one keeps most robots away.

@@ -6,11 +6,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from directory import share
-from directory.views import healthz
+from directory.views import healthz, ready
 
 # Not translated: machine-read addresses keep one URL whatever the language.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/ready", ready, name="healthz_ready"),
     path("robots.txt", share.robots_txt, name="robots_txt"),
     path("sitemap.xml", share.sitemap, name="sitemap"),
     path("favicon.ico", share.favicon, name="favicon"),
@@ -32,3 +33,5 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+# A database or cache outage is a 503 (with the reader's words given back), not a 500.
+handler500 = "orgsite.outage.server_error"

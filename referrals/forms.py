@@ -21,6 +21,11 @@ TOO_LONG = _(
     "Nothing you wrote is lost."
 )
 
+DUPLICATE = _(
+    "You sent this same message to this group a few minutes ago. It is saved "
+    "and on its way, so there is no need to send it again."
+)
+
 
 def _has_control_characters(value):
     return any(unicodedata.category(char) == "Cc" for char in value)
@@ -171,10 +176,4 @@ class ContactForm(forms.Form):
     def _check_duplicate(self, print_):
         since = self.now - datetime.timedelta(minutes=settings.REFERRALS_DUPLICATE_MINUTES)
         if Referral.objects.filter(fingerprint=print_, created__gte=since).exists():
-            raise ValidationError(
-                _(
-                    "You sent this same message to this group a few minutes ago. It is saved "
-                    "and on its way, so there is no need to send it again."
-                ),
-                code="duplicate",
-            )
+            raise ValidationError(DUPLICATE, code="duplicate")

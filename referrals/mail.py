@@ -26,7 +26,7 @@ def _render(name, context):
     return " ".join(subject.split()), body
 
 
-def relay_email(referral):
+def relay_email(referral, timeout=None):
     """The reader's message as a plain-text mail to the group's private address."""
     org = referral.organization
     if not org.contact_email:
@@ -48,7 +48,7 @@ def relay_email(referral):
         # The organizer's reply goes straight to the reader; the site never sees it.
         reply_to=[formataddr((referral.name, referral.email))],
         headers={"Message-ID": referral.message_id},
-        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+        connection=get_connection(timeout=timeout or settings.EMAIL_TIMEOUT),
     )
 
 

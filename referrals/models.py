@@ -150,3 +150,60 @@ class ReferralStats(Organization):
         proxy = True
         verbose_name = _("referrals by group")
         verbose_name_plural = _("referrals by group")
+
+
+class RateCount(models.Model):
+    """A rate-limit counter kept in the database, for when there is no Redis or it is down.
+
+    Shared by every app server and kept across restarts. `key` names what is counted; the window
+    restarts at the first event after `expires` (Unix seconds), like a cache key's timeout.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        db_table = "referrals_ratecount"  # named in referrals.guards.UPSERT_COUNT
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"
+
+
+class CapReached(models.Model):
+    """A day on which a group's message cap turned readers away: for curators to look into."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="caps_reached",
+        verbose_name=_("group"),
+    )
+    day = models.DateField(_("day"))
+    first_refused = models.DateTimeField(_("first reader turned away"))
+    refused = models.PositiveIntegerField(_("readers turned away"), default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("group's daily cap reached")
+        verbose_name_plural = _("groups' daily caps reached")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="cap_reached_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.day:%Y-%m-%d}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each delivery worker last finished a pass without error (readiness reports it)."""
+
+    worker = models.CharField(_("worker"), max_length=100, primary_key=True)
+    last_success = models.DateTimeField(_("last successful pass"))
+
+    class Meta:
+        verbose_name = _("delivery worker")
+        verbose_name_plural = _("delivery workers")
+
+    def __str__(self):
+        return self.worker

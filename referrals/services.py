@@ -2,18 +2,26 @@
 
 import datetime
 import logging
+import time
 from collections import Counter
 from email.utils import make_msgid
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from directory.models import Organization
 from referrals import tokens
 from referrals.mail import NoAddress, followup_email, origin_host, relay_email
-from referrals.models import DeliveryAttempt, FollowupAnswer, Referral
+from referrals.models import (
+    DeliveryAttempt,
+    FollowupAnswer,
+    RateCount,
+    Referral,
+    WorkerHeartbeat,
+)
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -23,10 +31,24 @@ class AlreadyAnswered(Exception):
     """The follow-up link was used before: each works once."""
 
 
+class Duplicate(Exception):
+    """The same message from the same reader to the same group was stored moments ago."""
+
+
 def referral_submit(organization, data, *, client, origin, now=None):
-    """Store a reader's message for delivery; delivery is tried once the row is committed."""
+    """Store a reader's message for delivery; delivery is tried once the row is committed.
+
+    Raises Duplicate when the same message was stored within REFERRALS_DUPLICATE_MINUTES, even
+    for two identical posts that arrive at the same instant (a double click).
+    """
     now = now or timezone.now()
+    since = now - datetime.timedelta(minutes=settings.REFERRALS_DUPLICATE_MINUTES)
     with transaction.atomic():
+        # Check-then-insert is only safe one submission at a time: the group's row is the lock
+        # on PostgreSQL; SQLite's write transactions (IMMEDIATE) are serialised already.
+        list(Organization.objects.select_for_update().filter(pk=organization.pk).values("pk"))
+        if Referral.objects.filter(fingerprint=data["fingerprint"], created__gte=since).exists():
+            raise Duplicate
         referral = Referral.objects.create(
             organization=organization,
             created=now,
@@ -44,17 +66,47 @@ def referral_submit(organization, data, *, client, origin, now=None):
         )
         if settings.REFERRALS_DELIVER_AT_ONCE:
             # After commit, so the stored record always comes first; a failure here is recorded
-            # and left to the worker, never shown to the reader as an error.
-            transaction.on_commit(partial(referral_deliver, referral.pk), robust=True)
+            # and left to the worker, never shown to the reader as an error. The reader waits
+            # for this attempt, so it gets a short timeout of its own.
+            transaction.on_commit(
+                partial(
+                    referral_deliver,
+                    referral.pk,
+                    timeout=settings.REFERRALS_REQUEST_EMAIL_TIMEOUT,
+                ),
+                robust=True,
+            )
     return referral
 
 
-def referral_deliver(referral_id, now=None):
+def _durably(write, patience):
+    """Run a database write, retrying for up to `patience` seconds while the database is away.
+
+    Used once a mail has been handed over: giving up on recording it would send it again when
+    the claim runs out, so the worker waits for the database to come back instead.
+    """
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database unavailable while recording a delivery (%s); retrying", error)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
+
+
+def referral_deliver(referral_id, now=None, timeout=None, patience=0):
     """Claim one due message, hand it to the mail server, and record the attempt.
 
     Returns "sent", "retry", "failed", or None when the message is not due or another worker
     claimed it first. The claim is one conditional UPDATE, which only one worker can win on
-    SQLite and on PostgreSQL alike, so a message is never handed over twice.
+    SQLite and on PostgreSQL alike, so a message is never handed over twice. `timeout` is the
+    mail server's (EMAIL_TIMEOUT by default); with `patience`, recording the outcome is retried
+    that many seconds through a database outage.
     """
     now = now or timezone.now()
     lease = now + datetime.timedelta(seconds=settings.REFERRALS_CLAIM_SECONDS)
@@ -67,11 +119,15 @@ def referral_deliver(referral_id, now=None):
         return None
     referral = Referral.objects.select_related("organization").get(pk=referral_id)
     try:
-        relay_email(referral).send()
+        relay_email(referral, timeout=timeout).send()
     except NoAddress as error:
-        return _record_failure(referral, now, error, permanent=True)
+        return _durably(partial(_record_failure, referral, now, error, permanent=True), patience)
     except Exception as error:  # any backend error (SMTP, socket, timeout): recorded, retried
-        return _record_failure(referral, now, error)
+        return _durably(partial(_record_failure, referral, now, error), patience)
+    return _durably(partial(_record_sent, referral, now), patience)
+
+
+def _record_sent(referral, now):
     with transaction.atomic():
         DeliveryAttempt.objects.create(referral=referral, started=now, ok=True)
         Referral.objects.filter(pk=referral.pk, status=Referral.Status.SENDING).update(
@@ -109,7 +165,7 @@ def _record_failure(referral, now, error, permanent=False):
     return "failed" if gave_up else "retry"
 
 
-def deliver_due(now=None, limit=BATCH):
+def deliver_due(now=None, limit=BATCH, patience=0):
     """Try every message that is due, oldest first; returns a Counter of outcomes."""
     now = now or timezone.now()
     outcomes = Counter()
@@ -119,8 +175,15 @@ def deliver_due(now=None, limit=BATCH):
         .values_list("pk", flat=True)[:limit]
     )
     for referral_id in ids:
-        outcomes[referral_deliver(referral_id, now) or "skipped"] += 1
+        outcomes[referral_deliver(referral_id, now, patience=patience) or "skipped"] += 1
     return outcomes
+
+
+def worker_heartbeat(worker, now=None):
+    """Record that `worker` finished a pass without error (what readiness reports)."""
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker[:100], defaults={"last_success": now or timezone.now()}
+    )
 
 
 def referrals_requeue(queryset, now=None):
@@ -188,6 +251,8 @@ def referrals_purge(now=None, days=None, dry_run=False):
     old = Referral.objects.purgeable(now - datetime.timedelta(days=days))
     if dry_run:
         return old.count()
+    # Rate-limit counters whose window is over count nothing any more.
+    RateCount.objects.filter(expires__lt=now.timestamp()).delete()
     return old.update(
         name="",
         email="",

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from directory.models import Organization
 from referrals import guards, services, tokens
-from referrals.forms import ContactForm
+from referrals.forms import DUPLICATE, ContactForm
 from referrals.models import Referral
 from referrals.queries import responsiveness_of
 
@@ -33,12 +33,16 @@ def contact(request, slug):
     except guards.Refused as refusal:
         form.add_error(None, str(refusal))
         return _contact_page(request, org, form, status=429)
-    services.referral_submit(
-        org,
-        form.cleaned_data,
-        client=client,
-        origin=request.build_absolute_uri("/").rstrip("/"),
-    )
+    try:
+        services.referral_submit(
+            org,
+            form.cleaned_data,
+            client=client,
+            origin=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except services.Duplicate:  # an identical post (a double click) was stored an instant ago
+        form.add_error(None, DUPLICATE)
+        return _contact_page(request, org, form)
     return redirect("referrals:sent", slug=org.slug)
 
 

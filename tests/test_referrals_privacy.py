@@ -172,6 +172,7 @@ def test_a_failed_delivery_never_shows_the_address_to_the_reader_or_the_logs(
     group, client, settings, caplog, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = "tests.test_referrals_privacy.RefusingServer"
+    settings.REFERRALS_DELIVER_AT_ONCE = True  # the failure is met in the request itself
     org, secrets = group
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/groups/{org.slug}/contact/", contact_form(org), follow=True)
