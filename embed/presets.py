@@ -2,22 +2,25 @@
 
 The search parameters are the site's own vocabulary (near, cause, q, radius, lang, coverage) and
 go on to the same FilterSet as the search page. The presentation parameters (accent, theme,
-layout, max) are the widget's. A preset that is not valid is dropped with a sentence saying so;
-nothing here is ever rendered unescaped.
+layout, max, locale) are the widget's. `locale` is the language of the widget's own words; `lang`
+stays the meeting-language filter. A preset that is not valid is dropped with a sentence saying
+so; nothing here is ever rendered unescaped.
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import wraps
 
 from django.conf import settings
 from django.http import QueryDict
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from directory.fields import MAX_CAUSES
 from directory.models import MEETING_LANGUAGES, Category, Organization
 
 SEARCH_KEYS = ("near", "cause", "q", "radius", "lang", "coverage")
-DISPLAY_KEYS = ("accent", "theme", "layout", "max")
+DISPLAY_KEYS = ("accent", "theme", "layout", "max", "locale")
 THEMES = ("light", "dark")
 LAYOUTS = ("compact", "list", "map")
 DEFAULT_THEME, DEFAULT_LAYOUT = "light", "list"
@@ -39,6 +42,7 @@ class Presets:
     theme: str = DEFAULT_THEME
     layout: str = DEFAULT_LAYOUT
     max_results: int = DEFAULT_MAX_RESULTS
+    locale: str = ""  # "" or a code from settings.LANGUAGES: the widget's interface language
     notices: list = field(default_factory=list)
 
     def display_items(self):
@@ -52,6 +56,8 @@ class Presets:
             items.append(("layout", self.layout))
         if self.max_results != DEFAULT_MAX_RESULTS:
             items.append(("max", str(self.max_results)))
+        if self.locale and self.locale != settings.LANGUAGE_CODE:
+            items.append(("locale", self.locale))
         return items
 
     def search_items(self, exclude=()):
@@ -165,7 +171,37 @@ def parse_presets(params, categories=None):
                 _("The number of results must be from 1 to %(max)s; %(default)s are shown.")
                 % {"max": MAX_RESULTS, "default": DEFAULT_MAX_RESULTS}
             )
+
+    locale = params.get("locale", "").strip()
+    if locale:
+        if interface_language(params):
+            presets.locale = locale
+        else:
+            notices.append(
+                _("There is no interface language “%(value)s”; it was ignored.")
+                % {"value": quote(locale)}
+            )
     return presets
+
+
+def interface_language(params):
+    """The `locale` preset when it names one of the site's languages, else None."""
+    locale = params.get("locale", "").strip()
+    return locale if locale in dict(settings.LANGUAGES) else None
+
+
+def speaks_locale_preset(view):
+    """Run an embed view in the language its `locale` preset asks for (else its URL's)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        language = interface_language(request.GET) or translation.get_language()
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    return wrapped
 
 
 def _choice(params, key, choices, default, notices):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ WIDGET_ATTRIBUTES = {
     "theme": "data-theme",
     "layout": "data-layout",
     "max": "data-max",
+    "locale": "data-locale",
 }
 
 
@@ -43,31 +45,42 @@ def _widget_source(mtime, size):
     return body, hashlib.sha256(body).hexdigest()[:12]
 
 
+def _unprefixed(name, **kwargs):
+    # The widget's addresses are the same in every language: its `locale` preset says which.
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse(name, **kwargs)
+
+
 def widget_url(request):
     return request.build_absolute_uri(
-        reverse("embed:widget_versioned", kwargs={"version": widget_source()[1]})
+        _unprefixed("embed:widget_versioned", kwargs={"version": widget_source()[1]})
     )
 
 
 def frame_url(request, presets):
     query = presets.query()
-    return request.build_absolute_uri(reverse("embed:frame")) + (f"?{query}" if query else "")
+    return request.build_absolute_uri(_unprefixed("embed:frame")) + (f"?{query}" if query else "")
 
 
 def search_url(request, presets):
+    """The same search on the site, in the widget's language."""
     query = presets.query(display=False)
-    return request.build_absolute_uri(reverse("directory:search")) + (f"?{query}" if query else "")
+    with translation.override(presets.locale or translation.get_language()):
+        path = reverse("directory:search")
+    return request.build_absolute_uri(path) + (f"?{query}" if query else "")
 
 
 def frame_title():
     return _("Local groups to join, from %(site)s") % {"site": settings.SITE_NAME}
 
 
-def iframe(src, width="100%", height=FRAME_HEIGHT):
+def iframe(src, width="100%", height=FRAME_HEIGHT, presets=None):
+    with translation.override((presets and presets.locale) or translation.get_language()):
+        title = frame_title()
     return format_html(
         '<iframe src="{}" title="{}" width="{}" height="{}" loading="lazy" sandbox="{}"></iframe>',
         src,
-        frame_title(),
+        title,
         width,
         height,
         SANDBOX,
@@ -87,18 +100,23 @@ def widget_attributes(presets):
 
 def script_snippet(request, presets):
     """The div the script fills, the script, and an iframe for readers without JavaScript."""
+    attributes = widget_attributes(presets)
+    if presets.locale and presets.locale != settings.LANGUAGE_CODE:
+        # The script names the frame it makes; in the widget's language, not the script's.
+        with translation.override(presets.locale):
+            attributes.append(("data-title", frame_title()))
     return format_html(
         '<div data-orgsite-widget{}></div>\n<script async src="{}"></script>\n'
         "<noscript>{}</noscript>",
-        format_html_join("", ' {}="{}"', widget_attributes(presets)),
+        format_html_join("", ' {}="{}"', attributes),
         widget_url(request),
-        iframe(frame_url(request, presets)),
+        iframe(frame_url(request, presets), presets=presets),
     )
 
 
 def snippets(request, presets):
     return {
         "script": script_snippet(request, presets),
-        "iframe": iframe(frame_url(request, presets)),
+        "iframe": iframe(frame_url(request, presets), presets=presets),
         "link": search_url(request, presets),
     }

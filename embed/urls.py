@@ -1,10 +1,11 @@
 from django.urls import path, re_path
 
 from embed import views
+from embed.presets import speaks_locale_preset
 
 app_name = "embed"
 urlpatterns = [
-    path("embed/", views.frame, name="frame"),
+    path("embed/", speaks_locale_preset(views.frame), name="frame"),
     path("embed/accent.css", views.accent, name="accent"),
     path("embed/builder/", views.builder, name="builder"),
     path("widget.js", views.widget, name="widget"),

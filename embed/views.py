@@ -12,8 +12,14 @@ from django.http import HttpResponse, JsonResponse, QueryDict
 from django.http.request import split_domain_port, validate_host
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import (
+    get_language,
+    get_language_from_path,
+    get_language_info,
+    gettext_lazy,
+    override,
+)
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import etag, require_safe
 
@@ -154,6 +160,10 @@ class BuilderForm(forms.Form):
         widget=forms.NumberInput(attrs={"placeholder": settings.SEARCH_DEFAULT_RADIUS}),
     )
     lang = forms.ChoiceField(label=gettext_lazy("Meeting language"), required=False)
+    locale = forms.ChoiceField(
+        label=gettext_lazy("Widget language"),
+        help_text=gettext_lazy("The language of the widget's buttons and labels."),
+    )
     accent = forms.CharField(
         label=gettext_lazy("Colour"),
         required=False,
@@ -181,6 +191,10 @@ class BuilderForm(forms.Form):
         super().__init__(**kwargs)
         self.fields["cause"].choices = [(c.slug, c.name) for c in categories]
         self.fields["lang"].choices = [("", _("Any language")), *MEETING_LANGUAGES]
+        self.fields["locale"].choices = [
+            (code, get_language_info(code)["name_local"].capitalize())
+            for code, _name in settings.LANGUAGES
+        ]
 
 
 DEFAULT_ACCENT = "#2f4ac0"  # the site's own brand colour: no accent preset
@@ -194,6 +208,8 @@ def builder(request):
     if params.get("accent", "").lower() in (DEFAULT_ACCENT, DEFAULT_ACCENT[1:]):
         del params["accent"]
     presets = parse_presets(params, categories)
+    # A writer's widget speaks the builder's language unless they choose another.
+    presets.locale = presets.locale or get_language()
     form = BuilderForm(
         categories,
         initial={
@@ -205,6 +221,7 @@ def builder(request):
             "theme": presets.theme,
             "layout": presets.layout,
             "max": presets.max_results,
+            "locale": presets.locale,
         },
     )
     return render(
@@ -249,7 +266,9 @@ def oembed(request):
                 "title": title,
                 "provider_name": settings.SITE_NAME,
                 "provider_url": request.build_absolute_uri("/"),
-                "html": snippets.iframe(snippets.frame_url(request, presets), width, height),
+                "html": snippets.iframe(
+                    snippets.frame_url(request, presets), width, height, presets=presets
+                ),
                 "width": width,
                 "height": height,
                 "cache_age": 86400,
@@ -282,8 +301,11 @@ def _presets_for(request, url):
         raise not_ours from None
     if parts.scheme not in ("http", "https") or not _is_our_host(request, parts.netloc):
         raise not_ours
+    # /es/search/ is the Spanish search page: resolve it in its own language, and embed it so.
+    language = get_language_from_path(parts.path or "/")
     try:
-        match = resolve(parts.path or "/")
+        with override(language or settings.LANGUAGE_CODE):
+            match = resolve(parts.path or "/")
     except Resolver404:
         raise not_ours from None
     query = QueryDict(parts.query)
@@ -301,6 +323,8 @@ def _presets_for(request, url):
         presets = parse_presets(QueryDict(f"cause={match.kwargs['slug']}"), categories)
     else:
         raise not_ours
+    if language and not presets.locale:
+        presets.locale = language
     return presets, _title(presets)
 
 

@@ -155,7 +155,8 @@ def test_pages_load_nothing_from_third_parties(client, listing, url):
         external = attribute.startswith(("http:", "https:", "//"))
         assert not external or urlsplit(attribute).hostname == "testserver", (tag, attribute)
     assert " style=" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
+    # Data blocks (json_script, JSON-LD) are never run; any other inline script would be.
+    assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)[^>]*>", html)
 
 
 def test_search_query_count_does_not_grow_with_results(client, db, django_assert_max_num_queries):

@@ -12,7 +12,7 @@
   // Presets read from data-* attributes; true marks a list (commas or spaces between items).
   var PRESETS = {
     cause: true, near: false, radius: false, lang: false, q: false, coverage: true,
-    accent: false, theme: false, layout: false, max: false
+    accent: false, theme: false, layout: false, max: false, locale: false
   };
   var MAX_HEIGHT = 20000;
   var frames = [];
@@ -47,6 +47,7 @@
     seen.add(element);
     var frame = document.createElement("iframe");
     frame.src = frameUrl(element);
+    // The builder's snippet names the frame in the widget's language (data-title).
     frame.title = element.getAttribute("data-title") || "Local groups to join";
     frame.setAttribute("sandbox", SANDBOX);
     frame.setAttribute("loading", "lazy");

@@ -5,6 +5,8 @@
   "use strict";
 
   var SUGGEST_URL = "/places/suggest/";
+  // Django's JavaScript catalog (jsi18n) defines gettext; without it, English.
+  var gettext = window.gettext || function (text) { return text; };
 
   function debounce(fn, wait) {
     var timer;
@@ -43,7 +45,7 @@
     if (!button || !input || !("geolocation" in navigator)) return;
     button.hidden = false;
     button.addEventListener("click", function () {
-      status.textContent = button.dataset.finding || "Finding your location…";
+      status.textContent = button.dataset.finding || gettext("Finding your location…");
       button.disabled = true;
       navigator.geolocation.getCurrentPosition(function (position) {
         // Three decimals (about 100 m) is plenty to find groups, and keeps the reader's
@@ -53,16 +55,32 @@
         button.disabled = false;
         form.requestSubmit();
       }, function () {
-        status.textContent = button.dataset.denied || "We couldn't get your location. Type a ZIP code or city instead.";
+        status.textContent = button.dataset.denied || gettext("We couldn’t get your location. Type a ZIP code or city instead.");
         button.disabled = false;
       }, { timeout: 10000, maximumAge: 600000 });
     });
+  }
+
+  // What a screen reader hears after live results arrive: the count, in a region that stays on
+  // the page (replacing a live region itself announces nothing, or everything).
+  function announce(page) {
+    var status = document.querySelector("[data-results-status]");
+    if (!status) return;
+    var summary = page.querySelector("#results .results__summary, #results .notice");
+    status.textContent = summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+
+  function focusErrorSummary(root) {
+    var summary = root.querySelector("[data-error-summary]");
+    if (summary && document.activeElement !== summary) summary.focus();
+    return summary;
   }
 
   function setupLiveSearch(form) {
     if (!window.fetch || !window.DOMParser) return;
     function load(url, push) {
       var results = document.getElementById("results");
+      results.removeAttribute("aria-live");
       results.setAttribute("aria-busy", "true");
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) { return response.text(); })
@@ -70,17 +88,19 @@
           var page = new DOMParser().parseFromString(html, "text/html");
           var fresh = page.getElementById("results");
           if (!fresh) { window.location.href = url; return; }
+          fresh.removeAttribute("aria-live");
           results.replaceWith(fresh);
           // Errors and "did you mean" belong to the form: take the server's form when it has any.
           var freshForm = page.querySelector("form[data-live-search]");
-          if (freshForm && freshForm.querySelector(".field-errors")) {
+          if (freshForm && freshForm.querySelector(".field-errors, [data-error-summary]")) {
             form.replaceWith(freshForm);
             form = freshForm;
             enhance(form);
-            var invalid = form.querySelector("[aria-invalid=true], .field-errors");
-            if (invalid) invalid.scrollIntoView({ block: "nearest" });
+            focusErrorSummary(form);
           } else {
-            form.querySelectorAll(".field-errors").forEach(function (el) { el.remove(); });
+            form.querySelectorAll(".field-errors, [data-error-summary]").forEach(function (el) { el.remove(); });
+            form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+            announce(page);
           }
           if (push) history.pushState({ url: url }, "", url);
           var freshMap = page.getElementById("map-data");
@@ -117,6 +137,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // autofocus does this without JavaScript; some browsers skip it after a back navigation.
+    focusErrorSummary(document);
+    var results = document.getElementById("results");
+    if (results) results.removeAttribute("aria-live");
     document.querySelectorAll("form[data-live-search]").forEach(enhance);
   });
 })();
