@@ -50,8 +50,11 @@ lint: setup-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: data
-	$(BIN)/python -m benchmarks.run
+# A synthetic directory served under gunicorn and measured under load (docs/benchmarks.md);
+# PostgreSQL too when DATABASE_URL names one. Sizes: BENCH_GROUPS=1000,100000,1000000.
+BENCH_GROUPS ?= 100000
+bench: setup
+	$(BIN)/python -m benchmarks --groups $(BENCH_GROUPS) $(BENCH_ARGS)
 
 # Refresh vendored front-end files from the npm registry (versions in package.json).
 vendor:

@@ -1,0 +1,29 @@
+"""The naive reference: the search a first version would write, to measure the real one against."""
+
+from django.http import JsonResponse
+
+from directory import geocoding
+from directory.models import Organization
+
+
+def naive(request):
+    """Published groups with the cause, every one's distance computed in Python, nearest 20."""
+    try:
+        place = geocoding.geocode(request.GET.get("near", ""))
+    except geocoding.PlaceNotFound as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    groups = Organization.objects.published().filter(causes__slug=request.GET.get("cause", ""))
+    ranked = sorted(
+        (
+            geocoding.haversine_miles(place.latitude, place.longitude, o.latitude, o.longitude),
+            o.name,
+            o,
+        )
+        for o in groups
+        if o.latitude is not None
+    )
+    results = [
+        {"name": o.name, "slug": o.slug, "city": o.city, "state": o.state, "miles": round(d, 1)}
+        for d, _, o in ranked[:20]
+    ]
+    return JsonResponse({"near": place.label, "results": results})
