@@ -25,6 +25,7 @@ import urllib.request
 from collections import Counter
 from html import unescape
 from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
@@ -267,11 +268,12 @@ class Drill:
             " contact_email='organizers@example.net')"
         )
 
-    def start(self, *args, env=None):
-        """Start a long-running process (a server, a worker); stopped at the end of the drill."""
+    def start(self, *args, env=None, manage=True):
+        """Start a long-running process (a worker, with manage.py's arguments, or a server);
+        stopped at the end of the drill."""
         log = open(self.root / f"process-{len(self.processes)}.log", "w+")  # noqa: SIM115
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, str(REPO / "manage.py"), *args],
+            [sys.executable, *([str(REPO / "manage.py")] if manage else []), *args],
             env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -283,9 +285,9 @@ class Drill:
         return process
 
     def serve(self, env=None):
-        """The site on a free port (Django's threaded server); returns its base URL."""
+        """The site's WSGI application on a free port, in a threaded server; has `.base`."""
         port = free_port()
-        process = self.start("runserver", f"127.0.0.1:{port}", "--noreload", env=env)
+        process = self.start("-m", "tests.outages", str(port), env=env, manage=False)
         base = f"http://127.0.0.1:{port}"
 
         def up():
@@ -394,3 +396,23 @@ def given_back(html):
     for name, text in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         fields[name] = unescape(text)
     return fields
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve_forever(port):
+    """What a WSGI server does: load orgsite.wsgi once, then answer requests on many threads."""
+    from orgsite.wsgi import application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    with make_server("127.0.0.1", port, application, _ThreadingWSGIServer, QuietHandler) as server:
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve_forever(int(sys.argv[1]))
