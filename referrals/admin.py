@@ -7,7 +7,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from referrals.models import DeliveryAttempt, FollowupAnswer, Referral, ReferralStats
+from referrals.models import (
+    CapReached,
+    DeliveryAttempt,
+    FollowupAnswer,
+    Referral,
+    ReferralStats,
+    WorkerHeartbeat,
+)
 from referrals.queries import Responsiveness
 from referrals.services import referrals_requeue
 
@@ -192,3 +199,33 @@ class ReferralStatsAdmin(admin.ModelAdmin):
             },
         }
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(CapReached)
+class CapReachedAdmin(admin.ModelAdmin):
+    """Days a group's message cap turned readers away: a flood to look into, or a cap to raise."""
+
+    list_display = ["day", "organization", "refused", "first_refused"]
+    list_select_related = ["organization"]
+    list_filter = ["day"]
+    search_fields = ["organization__name"]
+    readonly_fields = ["organization", "day", "first_refused", "refused"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    """When each delivery worker last finished a pass: older than a few minutes means it is down."""
+
+    list_display = ["worker", "last_success"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -9,7 +9,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
@@ -58,7 +58,7 @@ def client_hash(request):
 
 def _cache_is_shared():
     # A per-process cache would give each app server (and each restart) its own limits.
-    return not isinstance(cache, LocMemCache | DummyCache)
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 def count_event(key, window):
