@@ -11,8 +11,10 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -381,3 +383,93 @@ def test_two_identical_posts_at_the_same_instant_store_one_message(drill):
         )
     assert stored_per_round == [1] * rounds
     print(f"\ndouble submit ({connection.vendor}): {rounds} rounds of 2 posts, stored {rounds}")
+
+
+# --- In-process: readiness, load shedding, configuration ----------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_reports_the_database_cache_and_worker(client):
+    from referrals.services import worker_heartbeat
+
+    response = client.get("/healthz/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["database"] == "ok" and body["checks"]["cache"] == "ok"
+    assert body["checks"]["worker"]["stale"] is True  # no worker has run yet
+    assert "no-cache" in response["Cache-Control"]
+    worker_heartbeat("host:deliver_messages")
+    worker = client.get("/healthz/ready").json()["checks"]["worker"]
+    assert worker["stale"] is False and worker["seconds_ago"] < 60
+
+
+def test_a_read_whose_client_hung_up_is_shed_but_a_post_is_not(rf):
+    from orgsite.outage import LoadSheddingMiddleware
+
+    served = []
+    middleware = LoadSheddingMiddleware(lambda request: served.append(request) or "served")
+    ours, theirs = socket.socketpair()
+    try:
+        request = rf.get("/search/")
+        request.META["gunicorn.socket"] = ours
+        assert middleware(request) == "served"  # the client is still there
+        theirs.close()  # the reader closed the tab
+        shed = middleware(request)
+        assert shed.status_code == 503 and shed["Retry-After"] == "1"
+        post = rf.post("/groups/x/contact/")
+        post.META["gunicorn.socket"] = ours
+        assert middleware(post) == "served"  # what a reader sent is stored all the same
+    finally:
+        ours.close()
+
+
+def test_a_read_that_waited_too_long_in_the_proxy_queue_is_shed(rf, settings):
+    from orgsite.outage import queued_too_long
+
+    now = 1_700_000_000.0
+    request = rf.get("/", HTTP_X_REQUEST_START=f"t={now - 12:.3f}")
+    assert not queued_too_long(request, now)  # off by default
+    settings.SHED_QUEUED_SECONDS = 10
+    assert queued_too_long(request, now)
+    for stamp in (f"t={int((now - 3) * 1000)}", f"{int((now - 3) * 1_000_000)}", "garbage"):
+        assert not queued_too_long(rf.get("/", HTTP_X_REQUEST_START=stamp), now), stamp
+    assert queued_too_long(rf.get("/", HTTP_X_REQUEST_START=f"t={int((now - 11) * 1000)}"), now)
+
+
+def test_an_unexpected_api_error_is_json_with_cors_and_never_a_traceback(rf):
+    from orgsite.outage import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/api/v1/organizations/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "a bug" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("60,300, 900", [60, 300, 900]), ("5", [5]), ("", None), ("1,x", "error"), ("0", "error")],
+)
+def test_retry_delays_come_from_the_environment(raw, expected):
+    env = {"REFERRALS_RETRY_DELAYS": raw, "DEBUG": "1", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "from orgsite import settings; print(settings.REFERRALS_RETRY_DELAYS)",
+        ],
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if expected == "error":
+        assert result.returncode != 0 and "REFERRALS_RETRY_DELAYS must be" in result.stderr
+    elif expected is None:
+        assert result.stdout.strip() == "[60, 300, 900, 3600, 10800, 21600, 43200, 86400]"
+    else:
+        assert result.stdout.strip() == str(expected)
