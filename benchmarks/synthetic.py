@@ -10,6 +10,7 @@ batches inside one transaction: no `save()`, so no signals and no history record
 from __future__ import annotations
 
 import bisect
+import enum
 import itertools
 import math
 import random
@@ -445,7 +446,7 @@ def load(count, seed=1, batch_size=BATCH_SIZE, progress=None):
         # The connection itself, not the per-thread proxy: its attributes are read per value.
         database = connections[Organization.objects.db]
         organizations = _Table(Organization, database)
-        through = _Table(Organization.causes.through, database)
+        through = _Table(Organization.causes.through, database, with_ids=False)
         published = links = done = 0
         if database.vendor == "sqlite":
             # A page cache that holds the indexes being built (the default is 2 MB).
@@ -485,13 +486,15 @@ class _Table:
     """Many-row INSERTs of a model's own columns, each row a dict of field values.
 
     The columns are the model's concrete fields less generated ones, which the database fills
-    in, as it does on every save. Missing fields take the model's defaults (`auto_now` ones the
-    load's start time). Measured on SQLite, `bulk_create` spent about 1 ms per organization
-    compiling its statements (43 columns, each value through several field methods): a million
-    rows in a quarter of an hour, against a few minutes here. PostgreSQL gets COPY.
+    in, as it does on every save; a row without an id gets one from the database. Missing fields
+    take the model's defaults, computed once per load (`created`, `updated`: the load's start),
+    except for unique fields, computed per row. Measured on SQLite, `bulk_create` spent about
+    1 ms per organization compiling its statements (43 columns, each value through several
+    field methods): a million rows in a quarter of an hour, against a few minutes here.
+    PostgreSQL gets COPY, which adapts Python values itself; SQLite gets Django's conversions
+    for the types its driver does not take as they are.
     """
 
-    # Field types whose Python values the database driver cannot take as they are.
     CONVERTED = {
         "DateField",
         "DateTimeField",
@@ -501,57 +504,55 @@ class _Table:
         "JSONField",
     }
 
-    def __init__(self, model, connection):
+    def __init__(self, model, connection, with_ids=True):
         from django.utils import timezone
 
         now = timezone.now()
         self.connection = connection
         self.table = model._meta.db_table
         self.fields = [
-            field for field in model._meta.concrete_fields if not getattr(field, "generated", False)
+            field
+            for field in model._meta.concrete_fields
+            if not getattr(field, "generated", False) and (with_ids or not field.primary_key)
         ]
-        # PostgreSQL's COPY adapts Python values itself; SQLite gets Django's conversions.
         sqlite = connection.vendor != "postgresql"
 
         def prepared(field, value):
-            return field.get_db_prep_save(value, connection) if sqlite else value
+            if sqlite and value is not None and field.get_internal_type() in self.CONVERTED:
+                return field.get_db_prep_save(value, connection)
+            return value
 
-        self.defaults, self.callable_defaults = {}, {}
-        for field in self.fields:
+        self.defaults = []  # (attname, default) in column order
+        self.per_row = []  # (index, field): unique fields with a default of their own per row
+        self.converted = []  # (index, field) whose given values need converting
+        for index, field in enumerate(self.fields):
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                self.defaults[field.attname] = prepared(field, now)
-            elif field.has_default() and callable(field.default):
-                self.callable_defaults[field.attname] = lambda f=field: prepared(f, f.get_default())
-            elif not field.primary_key:
-                self.defaults[field.attname] = prepared(field, field.get_default())
-        self.convert = [
-            (lambda value, f=field: f.get_db_prep_save(value, connection))
-            if sqlite and field.get_internal_type() in self.CONVERTED
-            else None
-            for field in self.fields
-        ]
+                default = now
+            elif field.has_default() and callable(field.default) and field.unique:
+                default = None
+                self.per_row.append((index, field))
+            elif field.has_default() or not field.primary_key:
+                default = field.get_default()
+            else:
+                default = None
+            if isinstance(default, enum.Enum):  # a TextChoices member: store its value
+                default = default.value
+            self.defaults.append((field.attname, prepared(field, default)))
+            if sqlite and field.get_internal_type() in self.CONVERTED:
+                self.converted.append((index, field))
+        self.prepared = prepared
 
     def _values(self, row):
-        values = []
-        for field, convert in zip(self.fields, self.convert, strict=True):
-            name = field.attname
-            if name in row:
-                value = row[name]
-                if convert is not None and value is not None:
-                    value = convert(value)
-            elif name in self.callable_defaults:
-                value = self.callable_defaults[name]()
-            else:
-                value = self.defaults.get(name)
-            values.append(value)
+        values = [row.get(name, default) for name, default in self.defaults]
+        for index, field in self.converted:
+            if field.attname in row and values[index] is not None:
+                values[index] = field.get_db_prep_save(values[index], self.connection)
+        for index, field in self.per_row:
+            if field.attname not in row:
+                values[index] = self.prepared(field, field.get_default())
         return values
 
     def insert(self, rows):
-        names = [field.attname for field in self.fields]
-        # A row without an id gets one from the database.
-        if rows and "id" in names and "id" not in rows[0]:
-            index = names.index("id")
-            del self.fields[index], self.convert[index], names[index]
         quote = self.connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in self.fields)
         with self.connection.cursor() as cursor:

@@ -15,12 +15,15 @@ def naive(request):
     groups = Organization.objects.published().filter(causes__slug=request.GET.get("cause", ""))
     ranked = sorted(
         (
-            geocoding.haversine_miles(place.latitude, place.longitude, o.latitude, o.longitude),
-            o.name,
-            o,
-        )
-        for o in groups
-        if o.latitude is not None
+            (
+                geocoding.haversine_miles(place.latitude, place.longitude, o.latitude, o.longitude),
+                o.pk,
+                o,
+            )
+            for o in groups
+            if o.latitude is not None
+        ),
+        key=lambda item: item[:2],
     )
     results = [
         {"name": o.name, "slug": o.slug, "city": o.city, "state": o.state, "miles": round(d, 1)}
