@@ -212,6 +212,8 @@ def client_gone(request):
         return False
     except OSError:  # reset by the peer
         return True
+    except ValueError:  # a TLS socket (gunicorn --certfile) refuses peeking flags: cannot tell
+        return False
 
 
 def queued_too_long(request, now=None):
