@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
@@ -263,7 +264,15 @@ class PlaceSuggest(ReadOnlyView):
 class SchemaView(ReadOnlyView, SpectacularAPIView):
     """The OpenAPI 3 document, as JSON."""
 
-    renderer_classes = [OpenApiJsonRenderer]
+    # OpenAPI's own media type first (what */* and no Accept get), then plain JSON, which most
+    # HTTP clients and code generators ask for.
+    renderer_classes = [OpenApiJsonRenderer, OpenApiJsonRenderer2]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # The same document goes out under two media types: a shared cache must keep them apart.
+        patch_vary_headers(response, ["Accept"])
+        return response
 
 
 def docs(request):

@@ -429,7 +429,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.current_causes",
+        "api.schema.describe_query_parameters",
     ],
 }
 API_PAGE_SIZE = 20

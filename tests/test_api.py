@@ -349,9 +349,8 @@ def test_the_openapi_document_describes_the_api(client, groups):
     }
     params = {p["name"]: p for p in schema["paths"]["/api/v1/organizations/"]["get"]["parameters"]}
     assert set(params) >= {"near", "cause", "q", "radius", "lang", "coverage", "page", "page_size"}
-    assert params["cause"]["schema"]["items"]["enum"] == ["tenants", "labor"] or sorted(
-        params["cause"]["schema"]["items"]["enum"]
-    ) == ["labor", "tenants"]
+    # A cause slug's shape, not today's list (tests/test_api_schema.py).
+    assert "enum" not in params["cause"]["schema"]["items"]
     organization = schema["components"]["schemas"]["Organization"]["properties"]
     assert "contact_email" not in organization and "first_step" in organization
 
