@@ -77,13 +77,22 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(Suggestion)
 class SuggestionAdmin(QueueAdmin):
-    list_display = ["entry", "place", "created", "status", "duplicate_count", "reviewed_by"]
+    list_display = [
+        "entry",
+        "place",
+        "created",
+        "status",
+        "duplicate_count",
+        "sets_relay_address",
+        "reviewed_by",
+    ]
     list_filter = [ReviewQueue]
     search_fields = ["organization__name", "organization__city", "email"]
     list_select_related = ["organization", "reviewed_by"]
     actions = ["approve", "reject"]
     fields = [
         "entry",
+        "relay_address",
         "details",
         "duplicates",
         "email",
@@ -95,6 +104,9 @@ class SuggestionAdmin(QueueAdmin):
         "reviewed_at",
     ]
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ["curation/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(duplicates_found=Count("possible_duplicates"))
@@ -110,6 +122,35 @@ class SuggestionAdmin(QueueAdmin):
     @admin.display(description=_("possible duplicates"), ordering="duplicates_found")
     def duplicate_count(self, obj):
         return obj.duplicates_found
+
+    @admin.display(description=_("relay address to confirm"), boolean=True)
+    def sets_relay_address(self, obj):
+        return bool(obj.organization.contact_email)
+
+    @admin.display(description=_("relay address suggested"))
+    def relay_address(self, obj):
+        """The address readers' messages would go to, which anyone suggesting a group can set."""
+        address = obj.organization.contact_email
+        if not address:
+            return gettext("None: readers cannot write to this group until a curator sets one.")
+        who = (
+            gettext("The suggester says they organize with the group.")
+            if obj.is_organizer
+            else gettext("The suggester does not say they organize with the group.")
+        )
+        return format_html(
+            '<div class="relay-check"><p class="relay-check__address">{}</p><p>{}</p><p>{}</p>'
+            "</div>",
+            address,
+            gettext(
+                "Once the entry is published, readers' messages to this group go to this "
+                "address. Whoever suggested the group chose it, and nobody has checked it: "
+                "before approving, confirm with the organizer, through a contact on the group's "
+                "own website or in person, that it is theirs. If it cannot be confirmed, empty "
+                "the entry's private contact email first."
+            ),
+            who,
+        )
 
     @admin.display(description=_("what was suggested"))
     def details(self, obj):
@@ -151,12 +192,28 @@ class SuggestionAdmin(QueueAdmin):
         permissions=["change"], description=_("Approve and publish the selected suggestions")
     )
     def approve(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True))
         self._each(
             request,
             queryset,
             services.suggestion_approve,
             gettext("%(count)s suggestions approved and published."),
         )
+        relayed = (
+            Suggestion.objects.filter(pk__in=selected, status=Review.APPROVED)
+            .exclude(organization__contact_email="")
+            .select_related("organization")
+        )
+        if relayed:
+            self.message_user(
+                request,
+                gettext(
+                    "These entries now relay readers' messages to an address their suggester "
+                    "gave: %(entries)s. Confirm each address with the group's organizer."
+                )
+                % {"entries": ", ".join(str(item.organization) for item in relayed)},
+                messages.WARNING,
+            )
 
     @admin.action(permissions=["change"], description=_("Reject the selected suggestions"))
     def reject(self, request, queryset):

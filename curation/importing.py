@@ -3,20 +3,31 @@
 The same engine backs `manage.py import_orgs` and the admin's import (through the
 django-import-export resource in curation/resources.py): a whole file is parsed, validated and
 compared with the database first, so a preview writes nothing; then, only if no row has an error,
-everything is written in one transaction with bulk queries, and each created or changed entry gets
-a history record. Rows that would change nothing are not touched, so importing the same file twice
-changes nothing the second time.
+everything is written with bulk queries, and each created or changed entry gets a history record.
+Rows that would change nothing are not touched, so importing the same file twice changes nothing
+the second time.
+
+An import never loses data by accident: a row with fewer cells than the header (a file cut short,
+a row whose last cells a tool dropped) is refused rather than read as empty cells, and a private
+field (the relay's contact email) is only emptied when the importer says so.
+
+The write commits in batches of a few hundred entries, each a short transaction: on SQLite a
+transaction holds the only write lock, and one as long as a big import would make every contact
+message and suggestion written meanwhile wait, then fail. Since every row was checked first, a
+batch fails only on a database fault; the batches written before it stay, and running the same
+file again writes the rest (what was written is unchanged the second time).
 """
 
 import csv
 import datetime
 import io
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -76,12 +87,25 @@ PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 PLACE_FIELDS = ("latitude", "longitude", "precision", "state")
 NOT_VALIDATED = ("id", "logo", "created", "updated", "version")
 MODEL_FIELDS = {f.name: f for f in Organization._meta.concrete_fields}
+# Cells a spreadsheet never shows but that matter: blanking them needs an explicit choice.
+PRIVATE_FIELDS = ("contact_email",)
 CHUNK = 2000
 MAX_ERRORS = 500
+# Entries written per transaction: on SQLite a batch holds the write lock for a fraction of a
+# second (up to a second on a loaded machine). Between batches the importer pauses as long as
+# SQLite's busy handler waits at most between two tries (100 ms), so a writer waiting on the
+# lock gets it. Measured (docs/curation.md): a 60,000-row import in one transaction made 11
+# of 1,085 writes fail at a 5 s busy timeout; in batches, none of 1,635 did.
+BATCH = 500
+SQLITE_PAUSE = 0.1
 
 
 class ImportRefused(Exception):
     """The file as a whole cannot be imported (not CSV, no key column, too many rows)."""
+
+
+class ImportInterrupted(Exception):
+    """A database fault stopped a checked import part way; the batches before it are written."""
 
 
 @dataclass
@@ -91,9 +115,11 @@ class RowError:
     message: str
 
     def __str__(self):
+        if not self.field:
+            return _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
         return _("Row %(row)s, %(field)s: %(message)s") % {
             "row": self.row,
-            "field": self.field or _("(whole row)"),
+            "field": self.field,
             "message": self.message,
         }
 
@@ -133,30 +159,81 @@ class ImportReport:
 
 
 def read_csv(data):
-    """Headers and row dicts from CSV bytes or text; ImportRefused if it is not readable CSV."""
+    """Headers and row dicts from CSV bytes or text; ImportRefused if it is not readable CSV.
+
+    A row keeps the cells it has: a short row's dict lacks its missing columns (the import then
+    refuses it), and a long row's extra cells are kept, as a list, under the key None.
+    """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ImportRefused(_("The file is not UTF-8 text. Save it as CSV (UTF-8).")) from None
     data = data.removeprefix("\ufeff")
-    try:
-        reader = csv.reader(io.StringIO(data, newline=""))
-        rows = list(reader)
-    except csv.Error as error:
-        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
+    rows = _csv_rows(data)
     if not rows:
         raise ImportRefused(_("The file is empty."))
     headers = [header.strip() for header in rows[0]]
-    # A short row leaves its last cells empty; a long row's extra cells are dropped.
-    return headers, [dict(zip(headers, row, strict=False)) for row in rows[1:]]
+    return headers, [_record(headers, row) for row in rows[1:]]
 
 
-def import_organizations(headers, rows, *, commit=False, user=None, reason=""):
+def _csv_rows(text):
+    try:
+        # Strict first, only to tell a file that ends inside a quoted cell (cut short) ...
+        return list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise ImportRefused(
+                _(
+                    "The file ends inside a quoted cell: it looks cut short. Export or save "
+                    "it again, whole."
+                )
+            ) from None
+    try:
+        # ... then as leniently as spreadsheets write CSV (a stray quote inside a cell).
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
+
+
+def _record(headers, cells):
+    record = dict(zip(headers, cells, strict=False))
+    if len(cells) > len(headers):
+        record[None] = cells[len(headers) :]
+    return record
+
+
+def width_error(record, headers):
+    """The message for a row with missing (or extra, non-empty) cells, or None if it fits.
+
+    A spreadsheet may leave empty cells after the last column; those are harmless. A row that
+    stops early is not: its missing cells would be read as empty and erase fields.
+    """
+    extra = record.get(None) or []
+    found = len(record) - (None in record) + len(extra)
+    if found < len(headers) or any(cell.strip() for cell in extra):
+        return _("expected %(expected)s columns, found %(found)s.") % {
+            "expected": len(headers),
+            "found": found,
+        }
+    return None
+
+
+def import_organizations(
+    headers,
+    rows,
+    *,
+    commit=False,
+    user=None,
+    reason="",
+    allow_blank_private=False,
+    on_batch=None,
+):
     """Compare rows (dicts by column name) with the database; write them if `commit` and valid.
 
-    Returns an ImportReport. Nothing is written unless every row is valid; everything is written
-    in one transaction.
+    Returns an ImportReport. Nothing is written unless every row is valid. A row that would
+    empty a private field (PRIVATE_FIELDS) is an error unless `allow_blank_private`. The write
+    goes in batches of BATCH entries; `on_batch(written, total)` is called after each commit.
     """
     _check_headers(headers)
     if len(rows) > settings.CURATION_IMPORT_MAX_ROWS:
@@ -165,13 +242,13 @@ def import_organizations(headers, rows, *, commit=False, user=None, reason=""):
             % {"rows": len(rows), "max": settings.CURATION_IMPORT_MAX_ROWS}
         )
     report = ImportReport(total_rows=len(rows))
-    plan = _Plan(headers)
+    plan = _Plan(headers, allow_blank_private=allow_blank_private)
     for start in range(0, len(rows), CHUNK):
         plan.compare(rows[start : start + CHUNK], start, report)
         if len(report.errors) >= MAX_ERRORS:
             break
     if commit and not report.errors and report.changed:
-        _write(report, user=user, reason=reason or _("Imported from a CSV file"))
+        _write(report, user=user, reason=reason or _("Imported from a CSV file"), on_batch=on_batch)
         report.committed = True
     return report
 
@@ -196,8 +273,9 @@ def _check_headers(headers):
 class _Plan:
     """What the import would do, built chunk by chunk with a bounded number of queries."""
 
-    def __init__(self, headers):
+    def __init__(self, headers, allow_blank_private=False):
         self.headers = headers
+        self.allow_blank_private = allow_blank_private
         self.categories = dict(Category.objects.values_list("slug", "pk"))
         self.slug_owner = dict(Organization.objects.values_list("slug", "pk"))
         self.external_owner = dict(
@@ -211,6 +289,13 @@ class _Plan:
         parsed = []
         for index, raw in enumerate(rows):
             number = offset + index + 2
+            if not raw:
+                report.total_rows -= 1  # a blank line
+                continue
+            problem = width_error(raw, self.headers)
+            if problem:
+                report.errors.append(RowError(number, "", problem))
+                continue
             values, errors = _parse(raw, self.headers, self.categories)
             target = None if errors else self._target(values, number, errors)
             if errors:
@@ -284,6 +369,12 @@ class _Plan:
             report.unchanged += 1
             return
         errors = self._validate(org, adding, changes)
+        if not adding and not self.allow_blank_private:
+            errors.extend(
+                (name, _blanking_message(name))
+                for name in PRIVATE_FIELDS
+                if name in changes and changes[name][0] and not changes[name][1]
+            )
         if errors:
             report.errors.extend(RowError(number, name, message) for name, message in errors)
             return
@@ -327,6 +418,16 @@ class _Plan:
         return errors
 
 
+def _blanking_message(name):
+    label = Organization._meta.get_field(name).verbose_name
+    return _(
+        "This would erase the %(field)s, and messages from readers could no longer reach the "
+        "group. Fill the cell in, or leave the column out of the file to keep what is there. To "
+        "erase it on purpose, allow erasing private fields (import_orgs --allow-blank-private, "
+        "or the box on the admin's import form)."
+    ) % {"field": label}
+
+
 def constraint_errors(org):
     """The database's check constraints on an organization, checked in Python for a message.
 
@@ -368,9 +469,7 @@ def _parse(raw, headers, categories):
     """Turn one row's cells into field values; return (values, [(field, message)])."""
     values, errors = {}, []
     for name in headers:
-        cell = raw.get(name)
-        if cell is None:
-            cell = ""  # a short row: the missing cells are empty
+        cell = raw.get(name, "")
         if "\x00" in cell:
             errors.append((name, _("Contains a NUL character.")))
             continue
@@ -431,37 +530,62 @@ def _convert(kind, cell, categories):
     return "\n".join(items)  # lines
 
 
-def _write(report, *, user, reason):
-    """Write the planned creates and updates, with their history, in one transaction."""
+def _write(report, *, user, reason, on_batch=None):
+    """Write the planned creates and updates, with their history, BATCH entries a transaction."""
     now = timezone.now()
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    batches = [
+        (adding, changes[start : start + BATCH])
+        for adding, changes in ((True, report.created), (False, report.updated))
+        for start in range(0, len(changes), BATCH)
+    ]
+    total, written = report.changed, 0
+    for adding, batch in batches:
+        if written and connection.vendor == "sqlite" and not connection.in_atomic_block:
+            time.sleep(SQLITE_PAUSE)  # let a waiting writer take the lock
+        try:
+            with transaction.atomic():
+                _write_batch(batch, adding, now, user_id, reason[:100])
+        except DatabaseError as error:
+            raise ImportInterrupted(
+                _(
+                    "The import stopped after writing %(written)s of %(total)s entries: "
+                    "%(error)s. Import the same file again to write the rest."
+                )
+                % {"written": written, "total": total, "error": error}
+            ) from error
+        written += len(batch)
+        if on_batch is not None:
+            on_batch(written, total)
+
+
+def _write_batch(changes, adding, now, user_id, reason):
     through = Organization.causes.through
-    with transaction.atomic():
-        created = [change.organization for change in report.created]
-        for org in created:
+    orgs = [change.organization for change in changes]
+    if adding:
+        for org in orgs:
             org.created = now
-        Organization.objects.bulk_create(created, batch_size=500)
-        updated = [change.organization for change in report.updated]
-        fields = {name for change in report.updated for name in change.changes} - {"causes"}
-        for org in updated:
+        Organization.objects.bulk_create(orgs, batch_size=BATCH)
+        recaused = changes
+    else:
+        fields = {name for change in changes for name in change.changes} - {"causes"}
+        for org in orgs:
             org.version += 1
             org.updated = now
-        if updated:
-            Organization.objects.bulk_update(
-                updated, sorted(fields | {"version", "updated"}), batch_size=500
-            )
-        recaused = [c for c in report.updated if "causes" in c.changes]
-        through.objects.filter(organization_id__in=[c.organization.pk for c in recaused]).delete()
-        through.objects.bulk_create(
-            [
-                through(organization_id=change.organization.pk, category_id=category_id)
-                for change in [*report.created, *recaused]
-                for category_id in change.causes
-            ],
-            batch_size=2000,
-        )
-        user_id = user.pk if user is not None and user.is_authenticated else None
-        for history_type, orgs in (("+", created), ("~", updated)):
-            _copy_history([org.pk for org in orgs], history_type, now, user_id, reason[:100])
+        Organization.objects.bulk_update(orgs, sorted(fields | {"version", "updated"}))
+        recaused = [change for change in changes if "causes" in change.changes]
+        through.objects.filter(
+            organization_id__in=[change.organization.pk for change in recaused]
+        ).delete()
+    through.objects.bulk_create(
+        [
+            through(organization_id=change.organization.pk, category_id=category_id)
+            for change in recaused
+            for category_id in change.causes
+        ],
+        batch_size=2000,
+    )
+    _copy_history([org.pk for org in orgs], "+" if adding else "~", now, user_id, reason)
 
 
 def _copy_history(ids, history_type, when, user_id, reason):
@@ -510,8 +634,17 @@ def neutralise(cell):
     return cell
 
 
-def export_rows(queryset):
-    """Each organization as a list of cells in HEADERS order, safe to open in a spreadsheet."""
+def export_columns(private=True):
+    """The exported columns (name, kind), without the private ones unless `private`.
+
+    A file without the private columns imports back leaving them as they are.
+    """
+    return [(name, kind) for name, kind in COLUMNS if private or name not in PRIVATE_FIELDS]
+
+
+def export_rows(queryset, private=True):
+    """Each organization as a list of cells in export_columns() order, safe for a spreadsheet."""
+    columns = export_columns(private)
     slugs = dict(Category.objects.values_list("pk", "slug"))
     through = Organization.causes.through
     queryset = queryset.order_by("pk")
@@ -528,7 +661,7 @@ def export_rows(queryset):
         for org in page:
             yield [
                 neutralise(_format(kind, org, name, causes.get(org.pk, [])))
-                for name, kind in COLUMNS
+                for name, kind in columns
             ]
         last_pk = page[-1].pk
 
@@ -555,12 +688,12 @@ def _format_value(kind, value):
     return str(value)
 
 
-def write_csv(queryset, out):
-    """Write the queryset as CSV (header row first) to a text stream."""
+def write_csv(queryset, out, private=True):
+    """Write the queryset as CSV (header row first) to a text stream; returns the row count."""
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
+    writer.writerow([name for name, _kind in export_columns(private)])
     count = 0
-    for row in export_rows(queryset):
+    for row in export_rows(queryset, private):
         writer.writerow(row)
         count += 1
     return count

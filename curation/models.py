@@ -45,7 +45,8 @@ class Suggestion(Reviewed):
         related_name="suggestion",
         verbose_name=_("suggested entry"),
     )
-    email = models.EmailField(_("suggester's email"))
+    # Erased after the retention period (`purge_curation`) or on request (`erase_person`).
+    email = models.EmailField(_("suggester's email"), blank=True)
     is_organizer = models.BooleanField(_("suggester organizes with the group"), default=False)
     note = models.TextField(_("note to curators"), blank=True, max_length=DETAILS_MAX_LENGTH)
     possible_duplicates = models.ManyToManyField(
@@ -57,6 +58,10 @@ class Suggestion(Reviewed):
         ordering = ["-created"]
         verbose_name = _("suggestion")
         verbose_name_plural = _("suggestions")
+        # A permission needs a model; this one guards the admin's CSV export of organizations.
+        permissions = [
+            ("export_private_fields", _("Can export organizers' private contact emails")),
+        ]
         indexes = [models.Index(fields=["status", "created"], name="suggestion_status")]
         constraints = [
             models.CheckConstraint(
@@ -96,6 +101,7 @@ class Report(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     details = models.TextField(_("details"), blank=True, max_length=DETAILS_MAX_LENGTH)
+    # Erased after the retention period (`purge_curation`) or on request (`erase_person`).
     email = models.EmailField(_("reporter's email"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN

@@ -9,13 +9,10 @@ from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV
-from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation import history, services
-from curation.resources import OrganizationResource
+from curation.resources import OrganizationImportExport
 from directory.maps import map_config
 from directory.models import Category, Organization
 from directory.placing import locate
@@ -120,19 +117,10 @@ class OrganizationForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class OrganizationAdmin(OrganizationImportExport, SimpleHistoryAdmin):
+    """Entries, with the CSV import and export of curation.resources."""
+
     form = OrganizationForm
-    resource_classes = [OrganizationResource]
-    import_formats = [CSV]
-
-    def has_import_permission(self, request):
-        # An import creates and changes entries: seeing the list is not enough.
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    export_formats = [CSV]
-    export_form_class = ExportForm
-    skip_admin_log = True  # every imported change has its own history record
-    import_error_display = ("message",)
     # A bare domain typed by a curator means https://, as it will in Django 6.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "city", "state", "coverage", "status", "last_verified", "confirmed"]

@@ -20,17 +20,23 @@ class Command(BaseCommand):
             choices=Organization.Status.values,
             help="Only entries with this status (repeatable). Default: all.",
         )
+        parser.add_argument(
+            "--no-private",
+            action="store_true",
+            help="Leave out the private contact emails (a file to share; it imports back "
+            "leaving them as they are).",
+        )
 
-    def handle(self, *args, output, status, **options):
+    def handle(self, *args, output, status, no_private, **options):
         queryset = Organization.objects.all()
         if status:
             queryset = queryset.filter(status__in=status)
         if not output:
-            write_csv(queryset, self.stdout)
+            write_csv(queryset, self.stdout, private=not no_private)
             return
         try:
             with open(output, "w", newline="", encoding="utf-8") as out:
-                count = write_csv(queryset, out)
+                count = write_csv(queryset, out, private=not no_private)
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror}.") from None
         self.stderr.write(f"{count} organizations written to {output}.")

@@ -1,11 +1,17 @@
-"""Import organizations from a CSV file: a preview unless --commit; the whole file or nothing."""
+"""Import organizations from a CSV file: a preview unless --commit; nothing unless every row is
+valid."""
 
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.importing import ImportRefused, import_organizations, read_csv
+from curation.importing import (
+    ImportInterrupted,
+    ImportRefused,
+    import_organizations,
+    read_csv,
+)
 
 SHOWN_CHANGES = 20
 
@@ -14,7 +20,8 @@ class Command(BaseCommand):
     help = (
         "Import organizations from a CSV file (format: docs/curation.md). Shows what would be "
         "created, changed and refused; writes only with --commit, and only if no row has an "
-        "error, in one transaction."
+        "error. A row with missing cells is refused, and so is a row that would empty a "
+        "private contact email, unless --allow-blank-private."
     )
 
     def add_arguments(self, parser):
@@ -25,8 +32,13 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Only preview (the default without --commit)."
         )
         parser.add_argument("--user", help="Username to record in the history as the importer.")
+        parser.add_argument(
+            "--allow-blank-private",
+            action="store_true",
+            help="Let empty cells erase private contact emails (refused without this).",
+        )
 
-    def handle(self, *args, file, commit, dry_run, user, verbosity, **options):
+    def handle(self, *args, file, commit, dry_run, user, allow_blank_private, verbosity, **options):
         path = Path(file)
         try:
             data = path.read_bytes()
@@ -45,8 +57,10 @@ class Command(BaseCommand):
                 commit=commit,
                 user=importer,
                 reason=f"Imported by manage.py import_orgs from {path.name}",
+                allow_blank_private=allow_blank_private,
+                on_batch=self._progress if verbosity >= 2 else None,
             )
-        except ImportRefused as refusal:
+        except (ImportRefused, ImportInterrupted) as refusal:
             raise CommandError(str(refusal)) from None
         if verbosity >= 2:
             for change in [*report.created, *report.updated][:SHOWN_CHANGES]:
@@ -69,3 +83,6 @@ class Command(BaseCommand):
                 self.stdout.write("Preview only: run again with --commit to write these changes.")
             else:
                 self.stdout.write("Nothing to change.")
+
+    def _progress(self, written, total):
+        self.stdout.write(f"  written: {written} of {total}")
