@@ -10,5 +10,6 @@ urlpatterns = [
     path("causes/", views.category_list, name="category_list"),
     path("causes/<slug:slug>/", views.category, name="category"),
     path("about/", views.about, name="about"),
+    path("privacy/", views.privacy, name="privacy"),
     path("places/suggest/", views.place_suggest, name="place_suggest"),
 ]

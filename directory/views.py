@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from curation.privacy import privacy_facts
 from directory import geocoding
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
@@ -78,6 +79,12 @@ def category_list(request):
 def about(request):
     """What the site is, where its data comes from, and credits."""
     return render(request, "directory/about.html")
+
+
+@require_GET
+def privacy(request):
+    """Everything the site keeps about people, and for how long, from the settings in force."""
+    return render(request, "directory/privacy.html", privacy_facts())
 
 
 @require_GET

@@ -318,6 +318,8 @@ SITE_NAME = env_str("SITE_NAME") or "orgsite"
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # The sample data set is fictional; the banner says so until real entries replace it.
 SHOW_SAMPLE_NOTICE = env_bool("SHOW_SAMPLE_NOTICE", default=True)
+# The address the privacy page gives for erasure requests (`manage.py erase_person`).
+PRIVACY_CONTACT = env_str("PRIVACY_CONTACT")
 
 # --- Curation (curation/): suggestions, reports, history, imports, freshness. ---
 # Organizers are asked to confirm their entry once it was last verified this many months ago;

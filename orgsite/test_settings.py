@@ -34,6 +34,7 @@ _NAMES = {
     "REDIS_URL",
     "SECURE",
     "SHOW_SAMPLE_NOTICE",
+    "PRIVACY_CONTACT",
     "ORGSITE_VAR_DIR",
     "CONN_MAX_AGE",
     "SITE_NAME",
