@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev data lint check bench vendor clean
+.PHONY: run test setup setup-dev data lint check bench vendor messages clean
 
 # The environment is rebuilt only when pyproject.toml changes (its hash names the stamp).
 STAMP := $(VENV)/.stamp-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -42,7 +42,14 @@ check: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: check
+# axe-core for the browser accessibility tests (tests/test_a11y_browser.py): from npm, exactly as
+# package-lock.json pins it, into node_modules (not committed, never served).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: check $(AXE)
 	DEBUG=1 $(BIN)/python manage.py build_geocoder
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -63,6 +70,18 @@ vendor:
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
 		node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
 		node_modules/leaflet/LICENSE directory/static/vendor/leaflet/
+
+# Translations: collect every string into locale/<code>/LC_MESSAGES (Python and templates in
+# django.po, JavaScript in djangojs.po), then compile the .mo files that are committed with them.
+# Needs GNU gettext (apt-get install gettext). LOCALE=fr starts a new language.
+LOCALE ?= es
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests \
+	--ignore=benchmarks --ignore=directory/static/vendor
+messages: setup
+	mkdir -p locale/$(LOCALE)/LC_MESSAGES
+	DEBUG=1 $(BIN)/python manage.py makemessages -l $(LOCALE) --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l $(LOCALE) --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l $(LOCALE) --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

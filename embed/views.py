@@ -192,8 +192,7 @@ class BuilderForm(forms.Form):
         self.fields["cause"].choices = [(c.slug, c.name) for c in categories]
         self.fields["lang"].choices = [("", _("Any language")), *MEETING_LANGUAGES]
         self.fields["locale"].choices = [
-            (code, get_language_info(code)["name_local"].capitalize())
-            for code, _name in settings.LANGUAGES
+            (code, get_language_info(code)["name_translated"]) for code, _name in settings.LANGUAGES
         ]
 
 
@@ -325,7 +324,8 @@ def _presets_for(request, url):
         raise not_ours
     if language and not presets.locale:
         presets.locale = language
-    return presets, _title(presets)
+    with override(presets.locale or get_language()):
+        return presets, _title(presets)
 
 
 def _is_our_host(request, netloc):

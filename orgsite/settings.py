@@ -179,6 +179,8 @@ LANGUAGES = [("en", _("English"))] + [
 # in the switcher, for a year, and is sent only to this site.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Numbers and dates per language; Spanish follows the Americas (orgsite/formats/es).
+FORMAT_MODULE_PATH = ["orgsite.formats"]
 TIME_ZONE = env_str("TIME_ZONE") or "America/New_York"
 USE_I18N = True
 USE_TZ = True

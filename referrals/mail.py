@@ -18,12 +18,18 @@ def origin_host(origin):
     return urlsplit(origin).hostname or "localhost"
 
 
-def _render(name, context):
-    # Mails go out in the site's language, whatever language the worker last served.
-    with translation.override(settings.LANGUAGE_CODE):
+def _render(name, context, language=None):
+    # Mails to organizers go out in the site's language; mails to a reader in the language they
+    # wrote in. Never whatever language the worker last served.
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"referrals/email/{name}_subject.txt", context)
         body = render_to_string(f"referrals/email/{name}_body.txt", context)
     return " ".join(subject.split()), body
+
+
+def reader_language(referral):
+    """The reader's language, when the site still offers it; else the site's."""
+    return referral.language if referral.language in dict(settings.LANGUAGES) else None
 
 
 def relay_email(referral, timeout=None):
@@ -38,6 +44,11 @@ def relay_email(referral, timeout=None):
             "org": org,
             "site_name": settings.SITE_NAME,
             "page_url": referral.origin + org.get_absolute_url(),
+            "reader_language": (
+                translation.get_language_info(referral.language)["name"]
+                if reader_language(referral) and referral.language != settings.LANGUAGE_CODE
+                else ""
+            ),
         },
     )
     return EmailMessage(
@@ -55,16 +66,22 @@ def relay_email(referral, timeout=None):
 def followup_email(referral, token):
     """One mail to the reader asking whether the group got back to them."""
     base = referral.origin
+    language = reader_language(referral)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        # The answer pages, too, in the reader's language (/es/followup/...).
+        yes_url = base + reverse("referrals:followup", args=[token, "yes"])
+        no_url = base + reverse("referrals:followup", args=[token, "no"])
     subject, body = _render(
         "followup",
         {
             "referral": referral,
             "org": referral.organization,
             "site_name": settings.SITE_NAME,
-            "yes_url": base + reverse("referrals:followup", args=[token, "yes"]),
-            "no_url": base + reverse("referrals:followup", args=[token, "no"]),
+            "yes_url": yes_url,
+            "no_url": no_url,
             "valid_days": settings.REFERRALS_FOLLOWUP_VALID_DAYS,
         },
+        language,
     )
     return EmailMessage(
         subject=subject,

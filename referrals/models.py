@@ -48,6 +48,8 @@ class Referral(models.Model):
     client_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Where the reader wrote from ("https://groups.example.org"): links in mails point back there.
     origin = models.CharField(_("site address"), max_length=200, editable=False)
+    # The language of the page the reader wrote from: mails to the reader are written in it.
+    language = models.CharField(_("reader's language"), max_length=10, default="en")
     purged_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     # Delivery (the outbox).

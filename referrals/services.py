@@ -10,7 +10,7 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from directory.models import Organization
 from referrals import tokens
@@ -60,6 +60,7 @@ def referral_submit(organization, data, *, client, origin, now=None):
             fingerprint=data["fingerprint"],
             client_hash=client,
             origin=origin,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
             status=Referral.Status.PENDING,
             next_attempt_at=now,
             message_id=make_msgid("referral", domain=origin_host(origin)),

@@ -3,6 +3,7 @@
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import linebreaksbr, urlize
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -11,7 +12,10 @@ KM_PER_MILE = 1.609344
 
 
 def _format(value):
-    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+    """One decimal under ten, whole numbers above; separators of the active language (1,5 km)."""
+    if value < 10:
+        return number_format(round(value, 1), decimal_pos=1, use_l10n=True)
+    return number_format(round(value), decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
 def _reads_kilometres():

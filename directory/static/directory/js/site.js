@@ -63,10 +63,10 @@
 
   // What a screen reader hears after live results arrive: the count, in a region that stays on
   // the page (replacing a live region itself announces nothing, or everything).
-  function announce(page) {
+  function announce(results) {
     var status = document.querySelector("[data-results-status]");
     if (!status) return;
-    var summary = page.querySelector("#results .results__summary, #results .notice");
+    var summary = results.querySelector(".results__summary, .notice");
     status.textContent = summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
   }
 
@@ -100,7 +100,7 @@
           } else {
             form.querySelectorAll(".field-errors, [data-error-summary]").forEach(function (el) { el.remove(); });
             form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
-            announce(page);
+            announce(fresh);
           }
           if (push) history.pushState({ url: url }, "", url);
           var freshMap = page.getElementById("map-data");
