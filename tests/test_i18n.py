@@ -455,3 +455,14 @@ def test_a_redirected_first_visit_keeps_the_query(client, group):
     location = urlsplit(response.headers["Location"])
     assert location.path == "/es/search/"
     assert parse_qs(location.query) == {"near": ["94704"], "cause": ["immigrant-rights"]}
+
+
+def test_the_error_page_speaks_spanish_without_a_context(db):
+    from django.template import loader
+    from django.utils import translation
+
+    with translation.override("es"):
+        html = loader.get_template("500.html").render()
+    assert '<html lang="es">' in html and "Algo salió mal" in html
+    assert 'href="/es/"' in html
+    assert _english_left(html) == []
