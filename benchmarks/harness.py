@@ -156,7 +156,8 @@ def prepare(env, var_dir):
 
 
 def report_progress(message):
-    print(message, file=sys.stderr, flush=True)
+    elapsed = int(time.time() - float(os.environ["BENCH_STARTED"]))
+    print(f"[{elapsed // 60}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
 
 
 def run_phase(args, env, database, groups, index):
@@ -205,6 +206,8 @@ def main(argv=None):
     started = time.perf_counter()
     var_dir = Path(args.var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
+    # Progress lines in every process show the time since this one started.
+    os.environ["BENCH_STARTED"] = str(time.time())
     env = base_env(args)
     prepare(env, var_dir)
     settings = {
