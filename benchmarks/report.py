@@ -391,8 +391,8 @@ requests/s of a naive reference view kept in `benchmarks/views.py` (published gr
 cause, distance computed in Python for every one, sorted, first 20). The in-process table is
 CPU time per request through Django's test client (search cache off), for comparing sizes.
 Errors are answers other than 2xx plus socket errors and requests that took longer than the
-timeout (`--timeout`, 5 s by default); the naive reference is waited for up to 60 s, and is left out of the error count
-as it is not the site.
+timeout (`--timeout`, 5 s by default); the naive reference is waited for up to 60 s, and is
+left out of the error count as it is not the site.
 """
 
 
