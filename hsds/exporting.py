@@ -3,17 +3,27 @@
 from django.conf import settings
 
 from directory.models import Category
-from hsds import mapping, tabular
+from hsds import mapping, schemas, tabular
 
 
 def descriptor():
+    if schemas.available():
+        definitions = (
+            "Resource definitions: Human Services Data Specification, an Open Referral resource "
+            "(https://openreferral.org/), CC BY-SA 4.0, unmodified."
+        )
+    else:
+        definitions = (
+            "The tables are those of HSDS 3.0 that the directory uses, in its column order; the "
+            "official resource definitions are in Open Referral's specification."
+        )
     return {
         "name": "orgsite-directory",
         "title": "Local organizing groups (HSDS 3.0)",
         "description": (
             "The published entries of an orgsite directory in the Open Referral Human Services "
-            "Data Specification 3.0. Resource definitions: Human Services Data Specification, "
-            "an Open Referral resource (https://openreferral.org/), CC BY-SA 4.0, unmodified."
+            f"Data Specification 3.0. {definitions} Cells that a spreadsheet would run as "
+            "formulas start with an apostrophe."
         ),
         "profile": "tabular-data-package",
         "homepage": settings.SITE_URL,

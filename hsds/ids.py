@@ -5,11 +5,20 @@ An entry's HSDS organization id is, in order:
 2. otherwise uuid5(NAMESPACE, "organization:<slug>"): the same on every deployment with the same
    slugs. Changing a group's slug therefore changes its HSDS id.
 Every other id of the entry (its service, location, phones...) is uuid5(organization id, "<kind>"),
-and causes are uuid5(NAMESPACE, "term:orgsite:<slug>"), so nothing needs storing.
+and causes are uuid5(NAMESPACE, "term:orgsite:<slug>").
+
+Ids are made, so they need no storing to be handed out; to find an entry by one, the ids of its
+organization, service, location and service at a location are stored in `hsds.EntryIds`.
 """
 
 import uuid
 from functools import lru_cache
+
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+
+from directory.models import Organization
+from hsds.models import EntryIds
 
 NAMESPACE = uuid.UUID("4c4e5c52-9d1d-4fe6-ba01-d498b3312192")
 CAUSES_TAXONOMY = "orgsite"
@@ -47,3 +56,85 @@ def parse(text):
         return uuid.UUID(str(text)[:64])
     except ValueError:
         return None
+
+
+# --- Stored ids (hsds.EntryIds): finding an entry by any of its ids in one indexed query. ---
+
+KINDS = ("organization", "service", "location", "service_at_location")
+
+
+def of(org, kind):
+    """The HSDS id of one part of an entry: "organization", "service", "location"..."""
+    base = organization_id(org)
+    return base if kind == "organization" else child(base, kind)
+
+
+def _stored(pk, slug, recorded):
+    base = recorded or from_slug(slug)
+    return EntryIds(
+        organization_id=pk,
+        slug=slug,
+        recorded=recorded,
+        organization_uuid=base,
+        **{f"{kind}_uuid": child(base, kind) for kind in KINDS[1:]},
+    )
+
+
+def remember(pks):
+    """Store the ids of these entries (by primary key) as the database now makes them."""
+    pks = list(pks)
+    fields = ["slug", "recorded", *(f"{kind}_uuid" for kind in KINDS)]
+    for start in range(0, len(pks), 500):
+        rows = Organization.objects.filter(pk__in=pks[start : start + 500]).values_list(
+            "pk", "slug", "hsds_record__hsds_id"
+        )
+        EntryIds.objects.bulk_create(
+            [_stored(*row) for row in rows],
+            update_conflicts=True,
+            unique_fields=["organization"],
+            update_fields=fields,
+        )
+
+
+def repair():
+    """Store the ids of entries no save told about (bulk writes, renames); True if any were.
+
+    One query over the entries when nothing is out of date, which is the common case.
+    """
+    stale = Organization.objects.filter(
+        Q(hsds_ids__isnull=True)
+        | ~Q(hsds_ids__slug=F("slug"))
+        | Q(hsds_record__isnull=True, hsds_ids__recorded__isnull=False)
+        | Q(hsds_record__isnull=False, hsds_ids__recorded__isnull=True)
+        | (
+            Q(hsds_record__isnull=False, hsds_ids__recorded__isnull=False)
+            & ~Q(hsds_ids__recorded=F("hsds_record__hsds_id"))
+        )
+    )
+    pks = list(stale.values_list("pk", flat=True))
+    if not pks:
+        return False
+    try:
+        with transaction.atomic():
+            remember(pks)
+    except DatabaseError:
+        return False  # a read-only database: the ids cannot be stored, the lookup misses
+    return True
+
+
+def find(queryset, kind, wanted):
+    """The entry of `queryset` whose `kind` has the HSDS id `wanted` (a UUID), or None.
+
+    One indexed query when the id is stored. A miss (or a stored id that is out of date) first
+    stores the ids that no save told about, then looks once more.
+    """
+    if wanted is None:
+        return None
+    lookup = {f"hsds_ids__{kind}_uuid": wanted}
+    for attempt in range(2):
+        for org in queryset.filter(**lookup)[:3]:
+            if of(org, kind) == wanted:
+                return org
+        if attempt or not repair():
+            return None
+    return None

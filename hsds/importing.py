@@ -1,34 +1,43 @@
-"""Import HSDS 3.0 data: a service, an organization, a list or page of them, or a data package.
+"""Import HSDS 3.0 data: organizations, services, services at locations, or a data package.
 
-Every record is first checked against the official schema; an invalid one is reported with its id
-and the schema error, and skipped. A valid HSDS organization becomes one directory entry per
-location its services are offered at. Messy values (placeholder names, a 0,0 point, impossible
-coordinates, a missing place) never land on the map: the entry is imported as pending with the
-problems noted on its `hsds.ExternalRecord`, or rejected with the reason. Importing the same data
-again changes nothing, and a curator's later edits survive until the source itself changes.
+Reading (hsds/reading.py) tells each document's kind from its shape and checks it by the
+importer's own rules, then against the official schema when one is configured; a document that
+fails is reported with its id and the reason, and skipped. A valid HSDS organization becomes one
+directory entry per location its services are offered at. Messy values (placeholder names, a 0,0
+point, impossible coordinates, a missing place) never land on the map: the entry is imported as
+pending with the problems noted on its `hsds.ExternalRecord`, or rejected with the reason.
+
+An import never erases what it does not know. A key a document leaves out says nothing about
+that field (a service list carries no phones, addresses or languages), so only the fields a
+document speaks about are compared with what the source said last time, and only those that
+changed are written: a curator's edit survives until the source changes that same field. A
+document older than the one imported before (by `last_modified`) changes nothing. Importing the
+same data again changes nothing.
 """
 
-import hashlib
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.text import slugify
 
 from curation.history import one_record
 from directory.models import LANGUAGE_CODES, Category, Organization
 from directory.placing import locate
-from hsds import ids, schemas, tabular
+from hsds import ids
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
 from hsds.mapping import FLAGS
-from hsds.models import ExternalRecord, ImportRun
+from hsds.models import EntryIds, ExternalRecord, ImportRun
+from hsds.reading import ImportFailed, Outcome, read
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+__all__ = ["ImportFailed", "ImportReport", "Outcome", "import_hsds"]
+
 PLACEHOLDER = re.compile(
     r"^(test|testing|tbd|tba|todo|n/?a|none|null|unknown|placeholder|sample|example|"
     r"x+|\?+|-+|\.+|0+|name|organi[sz]ation( name)?)$",
@@ -42,34 +51,13 @@ STATUS_FROM_HSDS = {
 }
 COUNTRY_NAMES = {"usa": "US", "united states": "US", "united states of america": "US"}
 BYDAY = re.compile(r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)(,(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU))*$")
+PHONE_QUOTES = "\"'“”‘’"
 
-
-class ImportFailed(Exception):
-    """The input cannot be read at all: a message for the person who ran the import."""
-
-
-@dataclass
-class Outcome:
-    """What happened to one record: created, updated, unchanged, rejected or invalid."""
-
-    action: str
-    record: str  # "organization <id>" and, for one of several locations, "@ <location id>"
-    name: str = ""
-    slug: str = ""
-    problems: list = field(default_factory=list)
-    reason: str = ""
-
-    def __str__(self):
-        text = f"{self.action:9} {self.record}"
-        if self.name:
-            text += f" {self.name!r}"
-        if self.slug:
-            text += f" -> {self.slug}"
-        if self.reason:
-            text += f": {self.reason}"
-        if self.problems:
-            text += " [pending: " + "; ".join(self.problems) + "]"
-        return text
+# Which fields of an entry each part of a document speaks for.
+PLACE = ("address", "address_public", "city", "state", "postal_code", "country")
+POINT = ("latitude", "longitude", "precision")
+MEETINGS = ("meeting_schedule", "meeting_frequency", "meeting_byday", "meeting_time")
+DETAILS = ("coverage", "coverage_radius", "social_links", "precision", *FLAGS.values())
 
 
 @dataclass
@@ -89,98 +77,9 @@ class ImportReport:
             f"{self.count(action)} {action}"
             for action in ("created", "updated", "unchanged", "rejected", "invalid")
         )
+        warnings = self.count("warning")
+        counts += f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
         return f"{counts} ({self.pending} pending review)" + (" [dry run]" if self.dry_run else "")
-
-
-# --- Reading. ---
-
-
-def read(path):
-    """(organization documents, invalid outcomes) from a JSON file or a data package."""
-    path = Path(path)
-    if path.is_dir() or path.name == "datapackage.json":
-        folder = path if path.is_dir() else path.parent
-        if (
-            not (folder / "datapackage.json").is_file()
-            and not (folder / "organizations.csv").is_file()
-        ):
-            raise ImportFailed(f"{folder} holds no datapackage.json or organizations.csv.")
-        try:
-            tables, invalid_rows = tabular.read(folder)
-        except tabular.TableError as error:
-            raise ImportFailed(str(error)) from None
-        invalid = [
-            Outcome("invalid", f"{name} {label}", reason=e) for name, label, e in invalid_rows
-        ]
-        documents, more = _checked(
-            [("organization", doc) for doc in tabular.nest(tables)],
-            categories=_package_causes(tables),
-        )
-        return documents, invalid + more
-    if not path.is_file():
-        raise ImportFailed(f"{path} is not a file or a folder.")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ImportFailed(f"{path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ImportFailed(f"{path} is not UTF-8 text.") from None
-    except ValueError as error:
-        raise ImportFailed(f"{path} is not JSON: {error}") from None
-    return _checked(_classify(data))
-
-
-def _classify(data):
-    """(kind, document) pairs from a service, an organization, a list or an HSDS API page."""
-    if isinstance(data, dict) and isinstance(data.get("contents"), list):
-        data = data["contents"]
-    items = data if isinstance(data, list) else [data]
-    result = []
-    for item in items:
-        if isinstance(item, dict) and "status" in item and "services" not in item:
-            result.append(("service", item))
-        else:
-            result.append(("organization", item))
-    return result
-
-
-def _checked(pairs, categories=()):
-    """Validate each document against its compiled schema; group services by organization."""
-    invalid, organizations = [], {}
-    for kind, document in pairs:
-        error = schemas.first_error(schemas.validator(f"compiled/{kind}.json"), document)
-        if error:
-            label = document.get("id", "?") if isinstance(document, dict) else "?"
-            invalid.append(Outcome("invalid", f"{kind} {str(label)[:60]}", reason=error))
-            continue
-        if kind == "organization":
-            organizations.setdefault(document["id"], {"services": []}).update(
-                {k: v for k, v in document.items() if k != "services"}
-            )
-            organizations[document["id"]]["services"] += document.get("services", [])
-        else:
-            parent = document.get("organization") or {
-                "id": document.get("organization_id") or document["id"],
-                "name": document["name"],
-            }
-            entry = organizations.setdefault(parent["id"], {"services": []})
-            for key, value in parent.items():
-                entry.setdefault(key, value)
-            entry["services"].append(document)
-    documents = list(organizations.values())
-    for document in documents:
-        document["_package_causes"] = categories
-    return documents, invalid
-
-
-def _package_causes(tables):
-    """The causes a package defines in its `orgsite` taxonomy, used or not."""
-    taxonomy_id = str(ids.taxonomy(CAUSES_TAXONOMY))
-    return [
-        term
-        for term in tables.get("taxonomy_term", [])
-        if term.get("taxonomy_id") == taxonomy_id and term.get("code")
-    ]
 
 
 # --- Mapping one HSDS organization to directory entries. ---
@@ -188,15 +87,16 @@ def _package_causes(tables):
 
 def _entries(document):
     """(source location id, service, location) for each place the organization is found."""
-    locations = {loc["id"]: loc for loc in document.get("locations", [])}
+    locations = {loc["id"]: loc for loc in document.get("locations") or [] if isinstance(loc, dict)}
     seen, entries = set(), []
-    for service in document["services"]:
-        for link in service.get("service_at_locations", []):
+    services = document.get("services") or []
+    for service in services:
+        for link in service.get("service_at_locations") or []:
             location = link.get("location") or locations.get(link.get("location_id"))
             if location and location["id"] not in seen:
                 seen.add(location["id"])
                 entries.append((location["id"], service, location))
-    first_service = document["services"][0] if document["services"] else {}
+    first_service = services[0] if services else {}
     for location_id, location in locations.items():
         if location_id not in seen:
             seen.add(location_id)
@@ -209,35 +109,80 @@ def _entries(document):
 
 
 class _Mapper:
-    """Turns one (organization, service, location) into Organization field values and notes."""
+    """Turns one (organization, service, location) into Organization field values and notes.
 
-    def __init__(self, document, service, location, cause_names):
+    `current` is the entry as it is, when updating: the fields the document says nothing about
+    keep its values, so that what depends on them (placing from a postal code) stays right.
+    """
+
+    def __init__(self, document, service, location, cause_names, current=None):
         self.doc, self.service, self.location = document, service, location
         self.cause_names = cause_names  # {lower-case cause name: slug}, to match foreign terms
+        self.current = current
         self.problems, self.notes = [], []
+        self.known = self._known()
+
+    def _known(self):
+        """The entry's fields this document speaks about (a key it leaves out is unknown)."""
+        doc, service, location = self.doc, self.service, self.location
+        # A document may say outright that there is no place: "locations": [] and no service
+        # offered anywhere.
+        no_place = not location and ("locations" in doc or "service_at_locations" in service)
+        known = {"name"}
+        for name, present in (
+            ("summary", "description" in service),
+            ("description", "description" in doc),
+            ("website", "website" in doc),
+            ("signup_url", "url" in service),
+            ("phone", "phones" in service or "phones" in location or "phones" in doc),
+            ("first_step", "application_process" in service),
+            ("status", "status" in service),
+            ("last_verified", "assured_date" in service),
+            ("accessibility", "accessibility" in location or no_place),
+            ("languages", "languages" in service or "languages" in location),
+        ):
+            if present:
+                known.add(name)
+        if "schedules" in service or "schedules" in location:
+            known.update(MEETINGS)
+        if "attributes" in service:
+            known.update(DETAILS)
+            known.add("causes")
+        if "addresses" in location or self._place_details() or no_place:
+            known.update(PLACE)
+        if "latitude" in location or "longitude" in location or PLACE[0] in known:
+            known.update(POINT)
+        return known
+
+    def says(self, *names):
+        """Whether the document speaks about these fields, or a new entry is being made."""
+        return self.current is None or all(name in self.known for name in names)
 
     def text(self, value, limit, what):
-        value = str(value or "").replace("\x00", "").strip()
+        value = str(value if value is not None else "").replace("\x00", "").strip()
         if len(value) > limit:
             self.problems.append(f"{what} cut to {limit} characters")
             value = value[:limit].rstrip()
         return value
 
     def values(self):
+        """Every field's value: the document's, else (updating) the entry's, else a default."""
         doc, service, location = self.doc, self.service, self.location
         name = self.text(doc.get("name") or service.get("name"), 200, "name")
         summary = self.text(service.get("description"), 280, "summary")
         description = self.text(doc.get("description"), 10_000, "description")
         if description in (summary, name):
             description = ""  # our export falls back to these when there is no description
-        address = next(iter(location.get("addresses", [])), None) or self._place_details()
+        addresses = [a for a in location.get("addresses") or [] if isinstance(a, dict)]
+        address = next(iter(addresses), None) or self._place_details()
+        status = service.get("status") or "active"
         values = {
             "name": name,
             "summary": summary,
             "description": description,
             "website": self.text(doc.get("website"), 200, "website"),
             "signup_url": self.text(service.get("url"), 200, "sign-up link"),
-            "phone": self.text(self._phone(), 30, "phone"),
+            "phone": self._phone(),
             "first_step": self.text(service.get("application_process"), 300, "first step"),
             "address": self.text(address.get("address_1"), 200, "address"),
             "city": self.text(address.get("city"), 100, "city"),
@@ -245,18 +190,33 @@ class _Mapper:
             "postal_code": self.text(address.get("postal_code"), 12, "postal code"),
             "country": self._country(address.get("country")),
             "accessibility": self.text(
-                "; ".join(a.get("description", "") for a in location.get("accessibility", [])),
+                "; ".join(
+                    str(a.get("description") or "")
+                    for a in location.get("accessibility") or []
+                    if isinstance(a, dict)
+                ),
                 300,
                 "accessibility",
             ),
-            "status": STATUS_FROM_HSDS[service.get("status", "active")],
+            "status": STATUS_FROM_HSDS[status],
             "last_verified": self._date(service.get("assured_date")),
+            "meeting_schedule": "",
+            "meeting_frequency": "",
+            "meeting_byday": "",
+            "meeting_time": None,
         }
         values["address_public"] = bool(values["address"])
         values.update(self._schedule())
         values.update(self._languages())
         values.update(self._details())
-        values.update(self._point(values))
+        if self.current is not None:
+            for name in set(values) - self.known:
+                values[name] = getattr(self.current, name)
+        if self.says(*POINT):
+            values.update(self._point(values))
+        else:
+            values["latitude"] = self.current.latitude
+            values["longitude"] = self.current.longitude
         return values
 
     def _place_details(self):
@@ -276,8 +236,20 @@ class _Mapper:
             self.doc.get("phones"),
         ):
             for phone in phones or []:
-                return phone.get("number", "")
+                if isinstance(phone, dict) and phone.get("number"):
+                    return self._phone_number(str(phone["number"]))
         return ""
+
+    def _phone_number(self, raw):
+        number = raw.replace("\x00", "").strip()
+        bare = number.strip(PHONE_QUOTES + " ")
+        if bare != number:
+            self.notes.append(f"phone number {number[:40]!r} had quotes around it; taken off")
+            number = bare
+        if not any(character.isdigit() for character in number):
+            self.problems.append(f"phone number {number[:40]!r} has no digits (left empty)")
+            return ""
+        return self.text(number, 30, "phone")
 
     def _country(self, value):
         value = str(value or "").strip()
@@ -301,13 +273,14 @@ class _Mapper:
 
     def _schedule(self):
         schedules = self.service.get("schedules") or self.location.get("schedules") or []
+        schedules = [s for s in schedules if isinstance(s, dict)]
         if not schedules:
             return {}
         schedule = schedules[0]
         result = {"meeting_schedule": self.text(schedule.get("description"), 200, "meetings")}
         if schedule.get("freq") in ("WEEKLY", "MONTHLY"):
             result["meeting_frequency"] = schedule["freq"]
-        byday = str(schedule.get("byday", "")).replace(" ", "").upper()
+        byday = str(schedule.get("byday") or "").replace(" ", "").upper()
         if byday and BYDAY.fullmatch(byday) and len(byday) <= 20:
             result["meeting_byday"] = byday
         elif byday:
@@ -326,7 +299,9 @@ class _Mapper:
         for language in (self.service.get("languages") or []) + (
             self.location.get("languages") or []
         ):
-            code = str(language.get("code", "")).strip().lower()
+            if not isinstance(language, dict):
+                continue
+            code = str(language.get("code") or "").strip().lower()
             if re.fullmatch(r"[a-z]{2,3}", code) and code not in codes:
                 codes.append(code)
             elif code and code not in codes:
@@ -339,10 +314,13 @@ class _Mapper:
 
     def _attributes(self, taxonomy):
         taxonomy_id = str(ids.taxonomy(taxonomy))
-        for attribute in self.service.get("attributes", []):
+        for attribute in self.service.get("attributes") or []:
+            if not isinstance(attribute, dict):
+                continue
             term = attribute.get("taxonomy_term") or {}
             if term.get("taxonomy_id") == taxonomy_id or term.get("taxonomy") == taxonomy:
-                yield term, attribute.get("value", "")
+                value = attribute.get("value")
+                yield term, "" if value is None else value
 
     def _details(self):
         values = dict.fromkeys(FLAGS.values(), False)
@@ -360,13 +338,18 @@ class _Mapper:
             elif code == "social-link" and str(value).startswith(("https://", "http://")):
                 social.append(str(value))
         values["social_links"] = "\n".join(social)
+        speaks = self.says(*DETAILS)
         if "coverage" not in values:
             online = self.location.get("location_type") == "virtual"
             values["coverage"] = "online" if online else "local"
-            self.notes.append(f"coverage not stated: taken as {values['coverage']}")
+            if speaks:
+                self.notes.append(f"coverage not stated: taken as {values['coverage']}")
         if values["coverage"] in ("local", "regional") and not values.get("coverage_radius"):
             values["coverage_radius"] = settings.SEARCH_DEFAULT_RADIUS
-            self.notes.append(f"coverage radius not stated: {settings.SEARCH_DEFAULT_RADIUS} miles")
+            if speaks:
+                self.notes.append(
+                    f"coverage radius not stated: {settings.SEARCH_DEFAULT_RADIUS} miles"
+                )
         values.setdefault("coverage_radius", None)
         values.setdefault("precision", Organization.Precision.APPROXIMATE)
         return values
@@ -377,21 +360,23 @@ class _Mapper:
         for term, _value in self._attributes(CAUSES_TAXONOMY):
             found.append(term)
         by_name = self.cause_names
-        for attribute in self.service.get("attributes", []):
+        for attribute in self.service.get("attributes") or []:
+            if not isinstance(attribute, dict):
+                continue
             term = attribute.get("taxonomy_term") or {}
             if term.get("taxonomy") in (CAUSES_TAXONOMY, DETAILS_TAXONOMY):
                 continue
-            slug = by_name.get(str(term.get("name", "")).lower())
+            slug = by_name.get(str(term.get("name") or "").lower())
             if slug:
                 found.append({"code": slug, "name": term["name"]})
         result = {}
         for term in found:
-            slug = slugify(str(term.get("code", "")))[:60]
+            slug = slugify(str(term.get("code") or ""))[:60]
             if slug:
-                description = term.get("description", "")
+                description = term.get("description") or ""
                 if description == term.get("name"):
                     description = ""  # our export fills a missing description with the name
-                result[slug] = (str(term.get("name", slug))[:80], description)
+                result[slug] = (str(term.get("name") or slug)[:80], description)
         return result
 
     def _point(self, values):
@@ -428,13 +413,13 @@ class _Mapper:
 
 def import_hsds(path, dry_run=False):
     """Read, check and import HSDS data in one transaction; return an ImportReport."""
-    documents, invalid = read(path)
-    report = ImportReport(outcomes=list(invalid), dry_run=dry_run)
+    documents, outcomes = read(path)
+    report = ImportReport(outcomes=list(outcomes), dry_run=dry_run)
     with transaction.atomic():
         run = None if dry_run else ImportRun.objects.create(path=str(path)[:500])
         # A package's causes are created even when no group uses them, so nothing is lost.
-        for term in documents[0]["_package_causes"] if documents else ():
-            _ensure_cause(term["code"], term["name"], term.get("description", ""))
+        for term in documents[0].get("_package_causes", ()) if documents else ():
+            _ensure_cause(term["code"], term.get("name") or "", term.get("description") or "")
         names = {c.name.lower(): c.slug for c in Category.objects.all()}
         for document in documents:
             for location_id, service, location in _entries(document):
@@ -465,73 +450,110 @@ def _ensure_cause(slug, name, description):
     return cause
 
 
+def _modified(service):
+    """The service's `last_modified` as an aware moment, or None."""
+    try:
+        moment = parse_datetime(str(service.get("last_modified") or ""))
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def _said(values, causes, known):
+    """What the document says, field by field, as JSON values: kept to compare with next time."""
+    said = {
+        name: value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else value
+        for name, value in values.items()
+        if name in known
+    }
+    if "causes" in known:
+        said["causes"] = sorted(causes.items())
+    return json.loads(json.dumps(said))  # tuples become lists, as they come back from the database
+
+
 def _import_entry(document, location_id, service, location, run, cause_names):
     label = f"organization {document['id']}" + (f" @ {location_id}" if location_id else "")
-    mapper = _Mapper(document, service, location, cause_names)
+    record = (
+        ExternalRecord.objects.select_related("organization")
+        .filter(source_organization_id=document["id"], source_location_id=location_id)
+        .first()
+    )
+    current = record.organization if record else None
+    mapper = _Mapper(document, service, location, cause_names, current)
     values = mapper.values()
     if not values["name"] or PLACEHOLDER.fullmatch(values["name"]):
         return Outcome(
             "rejected", label, values["name"], reason="the name is missing or a placeholder"
         )
     causes = mapper.causes()
-    if not causes:
+    if not causes and mapper.says("causes"):
         mapper.problems.append("no cause this directory knows")
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [values, sorted(causes.items()), service.get("last_modified")],
-            default=str,
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
-    record = (
-        ExternalRecord.objects.select_related("organization")
-        .filter(source_organization_id=document["id"], source_location_id=location_id)
-        .first()
-    )
-    if record is not None and record.fingerprint == fingerprint:
+    modified = _modified(service)
+    if record and modified and record.source_modified and modified < record.source_modified:
+        return Outcome(
+            "unchanged",
+            label,
+            values["name"],
+            current.slug,
+            reason=(
+                f"last modified {modified.isoformat()}, before the version imported already "
+                f"({record.source_modified.isoformat()}): nothing taken from it"
+            ),
+        )
+    said = _said(values, causes, mapper.known)
+    previous = record.source_values if record else {}
+    changed = {name for name, value in said.items() if previous.get(name, ...) != value}
+    if record is not None and not changed:
         record.last_run = run
-        record.save(update_fields=["last_run"])
-        return Outcome("unchanged", label, values["name"], record.organization.slug)
+        if modified and (record.source_modified is None or modified > record.source_modified):
+            record.source_modified = modified
+        record.save(update_fields=["last_run", "source_modified"])
+        return Outcome("unchanged", label, values["name"], current.slug)
+    archived = current is not None and current.status == Organization.Status.ARCHIVED
+    org = current or Organization(slug=_new_slug(document, values, location_id))
+    writing = set(values) if record is None else changed - {"causes"}
+    for name in writing:
+        setattr(org, name, values[name])
     if mapper.problems:
-        values["status"] = Organization.Status.PENDING
-    if record and record.organization.status == Organization.Status.ARCHIVED:
+        org.status = Organization.Status.PENDING
+    if archived:
         # A curator archived it (say, at the organizers' request): a source update does not
         # bring it back into public view.
-        values["status"] = Organization.Status.ARCHIVED
-    org = (
-        record.organization
-        if record
-        else Organization(slug=_new_slug(document, values, location_id))
-    )
-    for name, value in values.items():
-        setattr(org, name, value)
-    failure = _full_clean(org, mapper)
+        org.status = Organization.Status.ARCHIVED
+    failure = _full_clean(org, mapper, writing)
     if failure:
         return Outcome("rejected", label, values["name"], reason=failure)
     action = "updated" if record else "created"
     with one_record(org, reason=f"HSDS import: {run.path if run else 'preview'}"[:100]):
         org.save()
-        org.causes.set([_ensure_cause(slug, *about) for slug, about in causes.items()])
-    modified = parse_datetime(str(service.get("last_modified", "")))
+        if record is None or "causes" in changed:
+            org.causes.set([_ensure_cause(slug, *about) for slug, about in causes.items()])
     if modified is not None:
         # Keep the source's modification time, so a round trip gives the same documents.
         Organization.objects.filter(pk=org.pk).update(updated=modified)
     if record is None:
         record = ExternalRecord(
             organization=org,
-            hsds_id=_hsds_id(document["id"], location_id),
+            hsds_id=_hsds_id(document["id"], location_id, org),
             source_organization_id=document["id"],
             source_location_id=location_id,
             first_run=run,
         )
     record.problems = "; ".join(mapper.problems + mapper.notes)
-    record.fingerprint, record.last_run = fingerprint, run
-    record.save()
-    return Outcome(action, label, values["name"], org.slug, list(mapper.problems))
+    record.source_values = {**previous, **said}
+    if modified and (record.source_modified is None or modified > record.source_modified):
+        record.source_modified = modified
+    record.last_run = run
+    record.save()  # its signal stores the entry's HSDS ids (hsds/apps.py)
+    return Outcome(
+        action, label, values["name"], org.slug, list(mapper.problems), notes=mapper.notes
+    )
 
 
-def _full_clean(org, mapper):
-    """Validate like a form would; an optional value that fails is dropped, with a note."""
+def _full_clean(org, mapper, writing):
+    """Validate like a form would; an optional value being written that fails is dropped."""
     for _attempt in range(2):
         try:
             org.full_clean(exclude=["causes"], validate_unique=False)
@@ -539,7 +561,7 @@ def _full_clean(org, mapper):
         except ValidationError as error:
             errors = error.message_dict
         required = {"name", "slug", "status", "coverage", "__all__"}
-        if required & errors.keys():
+        if required & errors.keys() or not set(errors) <= writing:
             return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         for name, messages in errors.items():
             setattr(org, name, Organization._meta.get_field(name).get_default())
@@ -548,11 +570,19 @@ def _full_clean(org, mapper):
     return "; ".join(mapper.problems)
 
 
-def _hsds_id(organization_id, location_id):
-    """The source id for a single-place organization; a derived one for each of several places."""
+def _hsds_id(organization_id, location_id, org):
+    """The source id for a single-place organization; a derived one for each of several places.
+
+    An id another entry already answers to (an imported one, or one made from a slug) is never
+    given twice. (The new entry itself answers, until its record exists, to its slug's id.)
+    """
     source = ids.parse(organization_id)
     candidate = ids.child(source, f"location:{location_id}") if location_id else source
-    if ExternalRecord.objects.filter(hsds_id=candidate).exists():
+    taken = (
+        ExternalRecord.objects.filter(hsds_id=candidate).exists()
+        or EntryIds.objects.filter(organization_uuid=candidate).exclude(organization=org).exists()
+    )
+    if taken:
         candidate = ids.child(source, f"copy:{location_id}")
     return candidate
 
@@ -561,12 +591,13 @@ def _new_slug(document, values, location_id):
     """The slug the source gives in our identifier scheme, else one made from the name."""
     wanted = ""
     if not location_id:
-        for identifier in document.get("organization_identifiers", []):
+        for identifier in document.get("organization_identifiers") or []:
             if (
-                identifier.get("identifier_scheme") == "orgsite"
+                isinstance(identifier, dict)
+                and identifier.get("identifier_scheme") == "orgsite"
                 and identifier.get("identifier_type") == "slug"
             ):
-                wanted = slugify(identifier.get("identifier", ""))[:200]
+                wanted = slugify(identifier.get("identifier") or "")[:200]
     if not wanted:
         wanted = slugify(values["name"])[:180] or "group"
         if location_id and values["city"]:

@@ -344,8 +344,17 @@ def service_at_location_basic(org):
     }
 
 
-def service(org, with_organization=True):
-    """The fully nested service (compiled/service.json)."""
+def location_basic(org):
+    """The location's one-to-one fields, as a list nests it (no addresses or accessibility)."""
+    return {k: v for k, v in location(org).items() if k not in ("addresses", "accessibility")}
+
+
+def service(org, with_organization=True, with_locations=True):
+    """The fully nested service (compiled/service.json).
+
+    Nested in a service at a location, it leaves out its `service_at_locations`: the schema
+    there has no such property (the one it is in is the link).
+    """
     doc = service_basic(org)
     service_id = ids.parse(doc["id"])
     if org.phone:
@@ -362,9 +371,11 @@ def service(org, with_organization=True):
             {
                 "schedules": _schedules(org, service_id),
                 "service_areas": _service_area(org, service_id),
-                "service_at_locations": [
-                    {**service_at_location_basic(org), "location": location(org)}
-                ],
+                "service_at_locations": (
+                    [{**service_at_location_basic(org), "location": location(org)}]
+                    if with_locations
+                    else []
+                ),
                 "languages": _languages(org, service_id),
                 "attributes": attributes(org, service_id),
             }
@@ -396,13 +407,14 @@ def service_at_location(org):
     return {
         **service_at_location_basic(org),
         "location": location(org),
-        "service": service(org),
+        "service": service(org, with_locations=False),
     }
 
 
 def service_at_location_list_item(org):
+    """A service at a location in a list: one-to-one fields of both (service_at_location_list)."""
     return {
         **service_at_location_basic(org),
-        "location": location(org),
+        "location": location_basic(org),
         "service": service_basic(org),
     }

@@ -45,8 +45,11 @@ class ExternalRecord(models.Model):
     problems = models.TextField(
         _("problems"), blank=True, help_text=_("Why the entry was imported as pending.")
     )
-    # A hash of what the source said last time: an unchanged source leaves curators' edits alone.
-    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # What the source said last time, field by field: only a field the source changes is
+    # written again, so a curator's edits survive, and a field a document leaves out is kept.
+    source_values = models.JSONField(default=dict, blank=True, editable=False)
+    # The newest `last_modified` imported: an older document changes nothing.
+    source_modified = models.DateTimeField(null=True, blank=True, editable=False)
     first_run = models.ForeignKey(
         ImportRun, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
     )
@@ -66,3 +69,32 @@ class ExternalRecord(models.Model):
 
     def __str__(self):
         return f"{self.source_organization_id} → {self.organization_id}"
+
+
+class EntryIds(models.Model):
+    """The HSDS ids of one entry, stored so that finding an entry by an id is one indexed query.
+
+    They are made, not chosen (hsds/ids.py): from the id the entry was imported under, else from
+    its slug. `ids.remember()` keeps them; a rename or a new entry that no save told about (a
+    bulk import) is found and stored on the first lookup that misses.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="hsds_ids"
+    )
+    # What the ids were made from, to tell when they are out of date.
+    slug = models.CharField(max_length=220)
+    recorded = models.UUIDField(null=True)
+    # Indexed, not unique: an imported id could in theory equal the id made from a slug another
+    # entry takes later, and that must not make the other entry's save fail.
+    organization_uuid = models.UUIDField(db_index=True)
+    service_uuid = models.UUIDField(db_index=True)
+    location_uuid = models.UUIDField(db_index=True)
+    service_at_location_uuid = models.UUIDField(db_index=True)
+
+    class Meta:
+        verbose_name = _("HSDS ids of an entry")
+        verbose_name_plural = _("HSDS ids of entries")
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.organization_uuid}"

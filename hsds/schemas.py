@@ -1,10 +1,15 @@
-"""The official HSDS 3.0 JSON Schemas, loaded once from settings.HSDS_SCHEMA_DIR, as validators.
+"""The official HSDS 3.0 JSON Schemas, when a copy is configured: an extra layer of validation.
 
-The files stay unmodified where they were published (CC BY-SA 4.0, Open Referral); see
-docs/hsds.md. The top-level files use relative `$ref`s, resolved here against the same base URL
-the HSDS OpenAPI file uses.
+The directory does not need them: the importer checks what it reads by its own rules
+(hsds/checking.py) and the export writes its own table definitions (hsds/spec.py). When
+settings.HSDS_SCHEMA_DIR points at the `schema/` folder of Open Referral's specification (3.0),
+every imported record is also validated against its official schema, and the export carries the
+official table definitions. The files stay unmodified where they were published (CC BY-SA 4.0,
+Open Referral); see docs/hsds.md. The top-level files use relative `$ref`s, resolved here against
+the same base URL the HSDS OpenAPI file uses.
 """
 
+import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -17,47 +22,110 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 BASE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
+HOW_TO_GET = (
+    "the schema/ folder of https://github.com/openreferral/specification at the 3.0 tag "
+    "(with compiled/ and datapackage.json)"
+)
 
 
 def schema_dir():
+    """The configured schema folder, or None when none is configured.
+
+    A folder that is configured but does not hold the schemas is a configuration error, not a
+    reason to import without them.
+    """
+    if not settings.HSDS_SCHEMA_DIR:
+        return None
     path = Path(settings.HSDS_SCHEMA_DIR)
     if not (path / "compiled" / "service.json").is_file():
         raise ImproperlyConfigured(
-            f"The HSDS 3.0 schemas are not in {path}. Set HSDS_SCHEMA_DIR to the folder holding "
-            "openreferral/specification's schema/ (with compiled/ and datapackage.json)."
+            f"HSDS_SCHEMA_DIR is {path}, which does not hold the HSDS 3.0 schemas. Point it at "
+            f"{HOW_TO_GET}, or leave it empty to work without them."
+        )
+    return path
+
+
+def available():
+    """Whether the official schemas are configured (and there)."""
+    return schema_dir() is not None
+
+
+def _required():
+    path = schema_dir()
+    if path is None:
+        raise ImproperlyConfigured(
+            f"The official HSDS schemas are not configured: set HSDS_SCHEMA_DIR to {HOW_TO_GET}."
         )
     return path
 
 
 def load(name):
     """One schema file, by its path under the schema folder ("compiled/service.json")."""
-    return json.loads((schema_dir() / name).read_text(encoding="utf-8"))
+    return _load(str(_required()), name)
 
 
 @cache
-def _registry():
+def _load(folder, name):
+    return json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+
+
+def strict(schema):
+    """A copy of the schema in which no object may carry a property it does not define.
+
+    This is how Open Referral's own CI checks its examples (compiletojsonschema's
+    --set-additional-properties-false-everywhere); the published files allow anything extra.
+    """
+    schema = copy.deepcopy(schema)
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("properties"), dict):
+                node.setdefault("additionalProperties", False)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return schema
+
+
+@cache
+def _registry(folder, strict_mode):
+    folder = Path(folder)
     resources = []
-    for path in sorted(schema_dir().glob("*.json")) + sorted(schema_dir().glob("compiled/*.json")):
-        relative = path.relative_to(schema_dir()).as_posix()
+    for path in sorted(folder.glob("*.json")) + sorted(folder.glob("compiled/*.json")):
+        relative = path.relative_to(folder).as_posix()
         contents = json.loads(path.read_text(encoding="utf-8"))
+        if strict_mode:
+            contents = strict(contents)
         resources.append((BASE + relative, Resource(contents, specification=DRAFT202012)))
     return Registry().with_resources(resources)
 
 
+def validator(name, strict=False):
+    """A Draft 2020-12 validator, with format checking, for a schema file of the folder.
+
+    With `strict`, objects may not carry properties their schema does not define.
+    """
+    return _validator(str(_required()), name, strict)
+
+
 @cache
-def validator(name):
-    """A Draft 2020-12 validator, with format checking, for a schema file of the folder."""
+def _validator(folder, name, strict_mode):
     return Draft202012Validator(
         {"$ref": BASE + name},
-        registry=_registry(),
+        registry=_registry(folder, strict_mode),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
 
 
-@cache
 def table_validator(resource):
     """The validator of one row of a tabular resource ("service"), from compiled/tabular.json."""
-    tabular = load("compiled/tabular.json")
+    return _table_validator(str(_required()), resource)
+
+
+@cache
+def _table_validator(folder, resource):
+    tabular = _load(folder, "compiled/tabular.json")
     return Draft202012Validator(
         tabular["properties"][resource]["items"],
         format_checker=Draft202012Validator.FORMAT_CHECKER,

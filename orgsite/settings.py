@@ -439,8 +439,13 @@ SPECTACULAR_SETTINGS = {
 API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 100
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
-# The official HSDS 3.0 schemas (CC BY-SA 4.0, Open Referral), kept unmodified outside the repo.
-HSDS_SCHEMA_DIR = Path(env_str("HSDS_SCHEMA_DIR") or BASE_DIR.parent / "shared" / "hsds" / "schema")
+# The official HSDS 3.0 schemas (CC BY-SA 4.0, Open Referral), kept unmodified outside the repo:
+# an extra layer of validation when a copy is there (docs/hsds.md says how to get one). Unset, a
+# sibling ../shared/hsds/schema is used if it exists; with none, HSDS works on its own checks.
+_SHARED_HSDS_SCHEMAS = BASE_DIR.parent / "shared" / "hsds" / "schema"
+HSDS_SCHEMA_DIR = env_str("HSDS_SCHEMA_DIR") or (
+    str(_SHARED_HSDS_SCHEMAS) if _SHARED_HSDS_SCHEMAS.is_dir() else ""
+)
 HSDS_PAGE_SIZE = 50
 HSDS_MAX_PAGE_SIZE = 500
 

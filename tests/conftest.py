@@ -5,6 +5,9 @@ from django.db import transaction
 # One headless Chromium per browser test module, found by name wherever a test asks for it.
 from tests.browser import browser  # noqa: F401
 
+# The official HSDS schemas (skipped with the reason when absent) or, as on a fresh clone, none.
+from tests.hsds_helpers import official, without_schemas  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def superuser_logins_pass_two_factor(request):
