@@ -272,7 +272,7 @@ def test_make_bench_produces_every_table_without_errors(tmp_path):
     written = tmp_path / "benchmarks.md"
     command = [
         sys.executable, "-m", "benchmarks", "--groups", "300", "--databases", "sqlite",
-        "--duration", "0.5", "--warmup", "0.1", "--rounds", "2", "--client", "python",
+        "--duration", "0.3", "--warmup", "0.05", "--rounds", "2", "--client", "python",
         "--var-dir", str(tmp_path / "var"), "--write", str(written),
     ]  # fmt: skip
     done = subprocess.run(  # noqa: S603
