@@ -114,8 +114,10 @@ def commit():
 
 
 class Table:
-    def __init__(self, title, headers, rows, note=""):
+    def __init__(self, title, headers, rows, note="", left=(0,)):
+        """`left`: the columns that hold words, aligned left (the others hold numbers)."""
         self.title, self.headers, self.rows, self.note = title, headers, rows, note
+        self.left = left
 
     def text(self):
         widths = [
@@ -124,11 +126,10 @@ class Table:
         ]
 
         def line(cells):
-            first, *rest = cells
             return "  ".join(
-                [str(first).ljust(widths[0])]
-                + [str(c).rjust(w) for c, w in zip(rest, widths[1:], strict=True)]
-            )
+                str(c).ljust(w) if i in self.left else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
 
         out = [self.title, line(self.headers), "  ".join("-" * w for w in widths)]
         out += [line(row) for row in self.rows]
@@ -139,7 +140,11 @@ class Table:
     def markdown(self, level=3):
         out = [f"{'#' * level} {self.title}", ""]
         out.append("| " + " | ".join(self.headers) + " |")
-        out.append("| " + " | ".join(["---"] + ["---:"] * (len(self.headers) - 1)) + " |")
+        out.append(
+            "| "
+            + " | ".join("---" if i in self.left else "---:" for i in range(len(self.headers)))
+            + " |"
+        )
         out += [
             "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in self.rows
         ]
@@ -326,7 +331,7 @@ def targets(results):
                 "met" if errors == 0 else "not met",
             ]
         )
-    return Table("Targets", ["target", "database", "measured", "verdict"], rows)
+    return Table("Targets", ["target", "database", "measured", "verdict"], rows, left=(0, 1, 3))
 
 
 def _growth_rows(name, mine):
