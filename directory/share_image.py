@@ -30,7 +30,7 @@ def share_image(width=1200, height=630):
         draw.line([(x, 0), (x, height)], fill=BRAND_DARK, width=2)
     for y in range(0, height, 60):
         draw.line([(0, y), (width, y)], fill=BRAND_DARK, width=2)
-    for (x, y, r) in [(250, 170, 34), (930, 140, 28), (1010, 460, 38), (190, 470, 26)]:
+    for x, y, r in [(250, 170, 34), (930, 140, 28), (1010, 460, 38), (190, 470, 26)]:
         draw.ellipse([x - r, y - r, x + r, y + r], fill=WHITE)
         draw.ellipse([x - r // 3, y - r // 3, x + r // 3, y + r // 3], fill=BRAND)
     big = mark(300)
