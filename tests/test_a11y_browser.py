@@ -15,7 +15,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
-from playwright.sync_api import expect
 
 from directory.models import Organization
 from tests.browser import _unavailable
@@ -284,6 +283,8 @@ def test_a_form_error_follows_the_govuk_pattern(site, org, browser):
 
 
 def test_live_results_are_announced_in_a_region_that_stays(site, browser):
+    from playwright.sync_api import expect
+
     context = browser.new_context()
     page = context.new_page()
     page.goto(site + "/search/?near=94704")
