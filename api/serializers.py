@@ -4,6 +4,7 @@ Field names are stable: add fields, never rename or remove one within /api/v1/. 
 contact email, the source of an entry and its status are deliberately absent.
 """
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -208,3 +209,58 @@ class BadRequestSerializer(serializers.Serializer):
 
 class NotFoundSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# The search response is built from plain dicts: the serializers above describe it for the
+# OpenAPI document (and a test holds the two equal), but running DRF's field machinery for every
+# result cost about 40% of a search.
+
+
+def cause_dict(cause):
+    return {"slug": cause.slug, "name": cause.name}
+
+
+def organization_dict(org, absolute):
+    """One group as OrganizationSerializer shows it; `absolute` turns a path into a URL."""
+    point = public_point(org)
+    exact = org.precision == Organization.Precision.EXACT and org.address_public
+    updated = timezone.localtime(org.updated).isoformat() if org.updated else None
+    if updated and updated.endswith("+00:00"):
+        updated = updated[:-6] + "Z"
+    return {
+        "slug": org.slug,
+        "name": org.name,
+        "url": absolute(org.get_absolute_url()),
+        "summary": org.summary,
+        "description": org.description,
+        "causes": [cause_dict(cause) for cause in org.causes.all()],
+        "address": org.address if org.address_public and org.address else None,
+        "city": org.city,
+        "state": org.state,
+        "postal_code": org.postal_code,
+        "country": org.country,
+        "latitude": point[0] if point else None,
+        "longitude": point[1] if point else None,
+        "precision": "exact" if exact else "approximate",
+        "coverage": org.coverage,
+        "coverage_radius": org.coverage_radius,
+        "website": org.website,
+        "signup_url": org.signup_url,
+        "phone": org.phone,
+        "social_links": [{"label": label, "url": url} for label, url in org.social_link_list],
+        "first_step": org.first_step,
+        "meeting_schedule": org.meeting_schedule,
+        "meeting_frequency": org.meeting_frequency,
+        "meeting_byday": org.meeting_byday,
+        "meeting_time": org.meeting_time.isoformat(timespec="seconds")
+        if org.meeting_time
+        else None,
+        "languages": org.language_codes,
+        "accessibility": org.accessibility,
+        "dues_required": org.dues_required,
+        "childcare": org.childcare,
+        "asl": org.asl,
+        "virtual_participation": org.virtual_participation,
+        "last_verified": org.last_verified.isoformat() if org.last_verified else None,
+        "updated": updated,
+    }

@@ -107,8 +107,9 @@ class OrganizationList(ReadOnlyView):
         if search.place is None:
             body, rows = _listing(search, start, stop)
         else:
-            body, rows = _blocks(search.outcome(), start, stop)
+            body, rows = _blocks(search.outcome(window=(start, stop)), start, stop)
         pages = page_count(body["count"], paging.size)
+        absolute = request.build_absolute_uri
         body.update(
             page=paging.number,
             page_size=paging.size,
@@ -124,12 +125,12 @@ class OrganizationList(ReadOnlyView):
                     "distance_miles": (
                         round(result.distance, 1) if result.distance is not None else None
                     ),
-                    "organization": result.organization,
+                    "organization": shapes.organization_dict(result.organization, absolute),
                 }
                 for block, result in rows
             ],
         )
-        return Response(shapes.SearchSerializer(body, context={"request": request}).data)
+        return Response(body)
 
 
 class _Row:
@@ -160,7 +161,10 @@ def _listing(search, start, stop):
 
 
 def _blocks(outcome, start, stop):
-    """A place: the block search's results, in block order, paged in memory (they are few)."""
+    """A place: the block search's results in block order; only the page's rows were fetched.
+
+    Each block can be paged through up to SEARCH_BLOCK_MAX rows (its total, capped).
+    """
     rows = [(block.key, result) for block in outcome.blocks for result in block.results]
     body = {
         "place": outcome.place.as_dict(),
@@ -174,13 +178,13 @@ def _blocks(outcome, start, stop):
                 "key": block.key,
                 "title": str(block.title),
                 "total": block.total,
-                "count": len(block.results),
+                "count": block.total,
             }
             for block in outcome.blocks
         ],
-        "count": len(rows),
+        "count": sum(block.total for block in outcome.blocks),
     }
-    return body, rows[start:stop]
+    return body, rows
 
 
 class OrganizationDetail(ReadOnlyView):

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from directory.geocoding import haversine_miles
+from directory.geo import haversine_miles
 from directory.models import Organization
 
 NEAR_MILES = 25

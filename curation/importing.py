@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from directory import caching
 from directory.models import COVERAGE_RADIUS_MAX, ORGANIZATION_HISTORY, Category, Organization
 from directory.placing import locate
 
@@ -554,6 +555,8 @@ def _write(report, *, user, reason, on_batch=None):
                 )
                 % {"written": written, "total": total, "error": error}
             ) from error
+        # Bulk writes send no signals: tell cached searches the directory changed.
+        caching.bump()
         written += len(batch)
         if on_batch is not None:
             on_batch(written, total)

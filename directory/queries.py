@@ -1,29 +1,25 @@
 """Read paths for organizations: every public page starts from `published()`."""
 
-import math
+import re
 
-from django.db import models
-from django.db.models import Count, Q
+from django.db import connections, models
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
-MILES_PER_DEGREE_LATITUDE = 69.05
+from directory.geo import bounding_box, cells, longitude_ranges
 
-
-def bounding_box(latitude, longitude, miles):
-    """The lat/lng rectangle that contains every point within `miles` of the centre.
-
-    A cheap, index-friendly prefilter: the exact distance is computed afterwards on the few
-    candidates it lets through.
-    """
-    dlat = miles / MILES_PER_DEGREE_LATITUDE
-    # Near the poles a degree of longitude shrinks to nothing; take the whole circle there.
-    cos_lat = math.cos(math.radians(min(abs(latitude) + dlat, 90.0)))
-    dlng = 180.0 if cos_lat < 1e-6 else miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
-    return (
-        max(latitude - dlat, -90.0),
-        min(latitude + dlat, 90.0),
-        longitude - dlng,
-        longitude + dlng,
-    )
+# Words are letters and digits; anything else separates them (and cannot reach the index's syntax).
+WORD = re.compile(r"\w+")
+MAX_WORDS = 12
+# Words that fewer groups than this have are looked up first (see matching()).
+WORDS_PROBE = 1000
+# PostgreSQL's words of a group: the same expression as the GIN index of migration 0004.
+WORDS_VECTOR = (
+    "to_tsvector('simple', directory_organization.name || ' ' || directory_organization.summary "
+    "|| ' ' || directory_organization.description || ' ' || directory_organization.city)"
+)
+# Past this many longitude bands a box is read by latitude alone (a continent-wide search).
+MAX_CELLS = 400
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -34,21 +30,55 @@ class OrganizationQuerySet(models.QuerySet):
         """Groups working on any of the given causes (no causes: all of them)."""
         if not categories:
             return self
-        # A subquery rather than a join, so no DISTINCT is needed and any ordering still works.
-        links = self.model.causes.through.objects.filter(category__in=list(categories))
-        return self.filter(pk__in=links.values("organization_id"))
+        # A correlated EXISTS rather than a join: no DISTINCT, any ordering still works, and a
+        # scan in index order (nearest, or by name) stops as soon as it has enough rows.
+        links = self.model.causes.through.objects.filter(
+            organization_id=OuterRef("pk"), category__in=[c.pk for c in categories]
+        )
+        return self.filter(Exists(links))
 
     def matching(self, words):
-        """Groups whose name, summary or description contain every word."""
-        qs = self
-        for word in words.split():
-            qs = qs.filter(
-                Q(name__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(description__icontains=word)
-                | Q(city__icontains=word)
+        """Groups with every word (or a word starting with it) in their name, summary,
+        description or city, through the full-text index of migration 0004.
+
+        Rare words are looked up first: when at most WORDS_PROBE groups have them, the search
+        goes on among those few. Common words are checked row by row on the few rows the search
+        reads anyway (an index lookup each). Either way the cost is bounded, whatever the size
+        of the directory, and the two ways match the same groups.
+        """
+        tokens = WORD.findall(words.lower())[:MAX_WORDS]
+        if not tokens:
+            return self
+        if self.db_vendor() == "postgresql":
+            query = " & ".join(f"{token}:*" for token in tokens)
+            # The words travel as a parameter; the SQL around them is a constant.
+            test = RawSQL(  # noqa: S611
+                f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)", [query], BooleanField()
             )
-        return qs
+            probe = self.model.objects.filter(test)
+        else:
+            query = " ".join(f'"{token}"*' for token in tokens)
+            test = RawSQL(  # noqa: S611 (a constant, with the words as a parameter)
+                "EXISTS (SELECT 1 FROM directory_organization_words "
+                "WHERE directory_organization_words.rowid = directory_organization.id "
+                "AND directory_organization_words MATCH %s)",
+                [query],
+                BooleanField(),
+            )
+            probe = self.model.objects.filter(
+                pk__in=RawSQL(  # noqa: S611
+                    "SELECT rowid FROM directory_organization_words "
+                    "WHERE directory_organization_words MATCH %s",
+                    [query],
+                )
+            )
+        few = list(probe.using(self.db).values_list("pk", flat=True)[: WORDS_PROBE + 1])
+        if len(few) <= WORDS_PROBE:
+            return self.filter(pk__in=few)
+        return self.filter(test)
+
+    def db_vendor(self):
+        return connections[self.db].vendor
 
     def speaking(self, language):
         """Groups that meet in the given language (a validated ISO code)."""
@@ -59,33 +89,44 @@ class OrganizationQuerySet(models.QuerySet):
     def with_coverage(self, kinds):
         return self.filter(coverage__in=kinds) if kinds else self
 
-    def in_box(self, latitude, longitude, miles):
-        """Groups with a point inside the bounding box of a circle; uses the lat/lng index."""
-        south, north, west, east = bounding_box(latitude, longitude, miles)
-        qs = self.filter(latitude__gte=south, latitude__lte=north)
-        if west < -180 or east > 180:
-            # The box crosses the antimeridian: wrap it into two longitude ranges.
-            west_wrapped, east_wrapped = (west + 360, east) if west < -180 else (west, east - 360)
-            return qs.filter(Q(longitude__gte=west_wrapped) | Q(longitude__lte=east_wrapped))
-        return qs.filter(longitude__gte=west, longitude__lte=east)
+    def in_box(self, latitude, longitude, miles, inside=None):
+        """Groups whose public point is in the bounding box of a circle (and, with `inside`, not
+        in the box of that smaller circle: a ring). Reads the search index only.
+        """
+        return self.filter(_box_q(latitude, longitude, miles)).exclude(
+            _box_q(latitude, longitude, inside) if inside else Q(pk__in=[])
+        )
 
     def placed(self):
         """Local and regional groups: the ones a distance and a coverage radius apply to."""
-        return self.filter(coverage__in=["local", "regional"], latitude__isnull=False)
+        return self.filter(coverage__in=["local", "regional"], public_latitude__isnull=False)
 
-    def beyond_place(self, state, country):
-        """Statewide groups of the state, national groups of the country, and online groups."""
-        area = Q(coverage="online")
-        if country:
-            area |= Q(coverage="national", country=country)
-        if state:
-            area |= Q(coverage="statewide", state=state, country=country or "US")
-        return self.filter(area)
+    def statewide(self, state, country):
+        return self.filter(coverage="statewide", state=state, country=country or "US")
+
+    def national(self, country):
+        return self.filter(coverage="national", country=country)
+
+    def online(self):
+        return self.filter(coverage="online")
+
+
+def _box_q(latitude, longitude, miles):
+    south, north, west, east = bounding_box(latitude, longitude, miles)
+    area = Q()
+    for low, high in longitude_ranges(west, east):
+        band = Q(public_longitude__gte=low, public_longitude__lte=high)
+        bands = cells(low, high)
+        if len(bands) <= MAX_CELLS:
+            band &= Q(cell__in=list(bands))
+        area |= band
+    return Q(public_latitude__gte=south, public_latitude__lte=north) & area
 
 
 class CategoryQuerySet(models.QuerySet):
     def with_counts(self):
         """Each cause with `group_count`, the number of published groups working on it."""
+        # A GROUP BY query drops Meta.ordering, so the curators' order is asked for again.
         return self.annotate(
             group_count=Count("organizations", filter=Q(organizations__status="published"))
-        )
+        ).order_by(*self.model._meta.ordering)

@@ -1,23 +1,45 @@
 """ "Who covers me": turn a place, a radius and a filtered queryset into labelled result blocks.
 
-The candidates come from indexed bounding-box queries; exact distances are then computed in Python
-on those few rows, the way a "nearest" lookup is cheapest: a coarse query, then an exact sort.
+Every block is read by SQL with its own limit, so a search costs the same in a directory of a
+thousand groups and of a million:
+
+- groups with a point are read ring by ring from the search index, as light rows (id, public
+  point, coverage radius), each ring as wide as the density seen so far says is needed; exact
+  distances are computed on those few rows and the rings stop as soon as the nearest `need` of
+  each block are known. A dense city stops
+  at a small ring, an empty county at a large one, and neither reads the rest of the country;
+- statewide, national and online groups are read in name order from their own indexes, `need`
+  rows each, in one query;
+- then one query fetches the rows shown, and one their causes.
+
+Totals are exact up to `SEARCH_COUNT_CAP` and shown as "50+" beyond it. Distances are measured to
+each group's public point only, so no answer depends on a private address.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, prefetch_related_objects
-from django.db.models.functions import Abs
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Value, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from directory.maps import distance_miles
+from directory.geo import haversine_miles
 from directory.models import COVERAGE_RADIUS_MAX, Organization
 
 # When nothing is within the radius, try these in turn (miles), then fall back to the nearest.
 WIDENING_STEPS = (50, 100, 250, 500, 1000, 3000)
 NEAREST_FALLBACK = 10
+# The rings read around a place: the first one's radius in miles, then how much each may grow on
+# the last (see RingSearch._next_ring). Each reads only what the previous ones did not.
+FIRST_RING = 1
+RING_GROWTH = (1.5, 4)
+# At most this many rings per search (then the radius grows faster): a bound on its queries.
+MAX_RINGS = 6
+EVERYWHERE = 20_000  # miles: more than half the earth's circumference
+BLOCK_KEYS = ("covering", "nearby", "statewide", "national", "online")
 
 
 @dataclass(slots=True)
@@ -34,7 +56,14 @@ class Block:
     key: str
     title: str
     results: list = field(default_factory=list)
+    # How many groups the block holds, counted up to the cap; `capped` means "at least".
     total: int = 0
+    capped: bool = False
+
+    @property
+    def more(self):
+        """Whether the block holds groups beyond those shown."""
+        return self.total > len(self.results)
 
 
 @dataclass(slots=True)
@@ -51,6 +80,10 @@ class Outcome:
     @property
     def total(self):
         return sum(block.total for block in self.blocks)
+
+    @property
+    def capped(self):
+        return any(block.capped for block in self.blocks)
 
     @property
     def results(self):
@@ -76,134 +109,299 @@ class Outcome:
         return ""
 
 
-def who_covers(queryset, place, radius):
+@dataclass(slots=True, order=True)
+class Nearby:
+    """A light row of the ring search: enough to rank and to test coverage."""
+
+    distance: float
+    pk: int
+    coverage_radius: int = field(compare=False, default=0)
+
+    @property
+    def covers(self):
+        return self.distance <= self.coverage_radius
+
+
+def limits(limit=None, show=None):
+    """{block key: how many rows to show}: `limit` each, and more of the block asked for."""
+    limit = limit or settings.SEARCH_BLOCK_LIMIT
+    return {key: settings.SEARCH_BLOCK_MAX if key == show else limit for key in BLOCK_KEYS}
+
+
+def who_covers(queryset, place, radius, shown=None, window=None):
     """Search `queryset` (already filtered by cause, words, language) around `place`."""
-    limit = settings.SEARCH_BLOCK_LIMIT
+    shown = shown or limits()
+    cap = settings.SEARCH_COUNT_CAP
+    need = max(cap, *shown.values()) + 1
     outcome = Outcome(place=place, radius=radius, requested_radius=radius)
-    covering, nearby = _placed_around(queryset, place, radius)
-    for step in (s for s in WIDENING_STEPS if s > radius):
-        if covering or nearby:
-            break
-        outcome.radius, outcome.widened = step, True
-        covering, nearby = _placed_around(queryset, place, step)
+
+    ring = RingSearch(queryset, place)
+    covering, nearby = ring.around(radius, need)
     if not covering and not nearby:
-        outcome.radius, outcome.widened = radius, False
-        nearby = _nearest(queryset, place)
+        step = ring.widen(radius)
+        if step:
+            outcome.radius, outcome.widened = step, True
+            covering, nearby = ring.around(step, need)
+    nearest_only = not covering and not nearby
+    if nearest_only:
+        nearby = ring.nearest(NEAREST_FALLBACK)
         outcome.nearest_only = bool(nearby)
 
-    statewide, national, online = _beyond(queryset, place)
     blocks = [
-        Block("covering", _("Groups that cover %(place)s") % {"place": place.label}, covering),
-        Block(
+        _ring_block(
+            "covering",
+            _("Groups that cover %(place)s") % {"place": place.label},
+            covering,
+            shown["covering"],
+            cap,
+            _covers_reason,
+        ),
+        _ring_block(
             "nearby",
             _("Nearest groups")
-            if outcome.nearest_only
+            if nearest_only
             else _("Other groups within %(radius)s miles") % {"radius": outcome.radius},
             nearby,
+            shown["nearby"],
+            cap,
+            lambda org, row: (
+                _("Nearest match")
+                if nearest_only
+                else _("Within %(radius)s miles") % {"radius": outcome.radius}
+            ),
         ),
-        Block("statewide", _("Statewide groups"), statewide),
-        Block("national", _("National groups"), national),
-        Block("online", _("Online groups"), online),
     ]
-    for block in blocks:
-        block.total = len(block.results)
-        del block.results[limit:]
-    outcome.blocks = [block for block in blocks if block.results]
+    beyond = []
+    if place.state:
+        beyond.append(
+            (
+                "statewide",
+                _("Statewide groups"),
+                queryset.statewide(place.state, place.country),
+                lambda org: _("Works across %(state)s") % {"state": org.state},
+            )
+        )
+    if place.country:
+        beyond.append(
+            (
+                "national",
+                _("National groups"),
+                queryset.national(place.country),
+                lambda org: _("Works nationwide"),
+            )
+        )
+    beyond.append(("online", _("Online groups"), queryset.online(), lambda org: _("Meets online")))
+    blocks += _listed_blocks(beyond, shown, cap)
+    outcome.blocks = [block for block in blocks if block.total]
     if not outcome.blocks:
         # Only groups elsewhere match (say, a national group of another country): show them
         # rather than an empty page.
-        outcome.blocks = without_place(queryset, everywhere=True).blocks
+        outcome.blocks = without_place(queryset, True, shown, window).blocks
         return outcome
-    prefetch_related_objects([r.organization for r in outcome.results], "causes")
+    _fill(outcome.blocks, place, window)
     return outcome
 
 
-def without_place(queryset, everywhere=False):
+def without_place(queryset, everywhere=False, shown=None, window=None):
     """No place given: the groups that can be joined from anywhere (or, last, any group at all)."""
-    limit = settings.SEARCH_BLOCK_LIMIT
-    kinds = ["national", "online"] + (["statewide", "regional", "local"] if everywhere else [])
-    blocks = {
-        "national": Block("national", _("National groups")),
-        "online": Block("online", _("Online groups")),
-        "elsewhere": Block("elsewhere", _("Other groups")),
-    }
-    # Bounded: this is a fallback, and a page shows `limit` a block anyway.
-    for org in queryset.filter(coverage__in=kinds).order_by(Organization.staleness(), "name")[
-        : limit * 10
-    ]:
-        if org.coverage == "national":
-            blocks["national"].results.append(Result(org, _("Works nationwide")))
-        elif org.coverage == "online":
-            blocks["online"].results.append(Result(org, _("Meets online")))
-        else:
-            blocks["elsewhere"].results.append(Result(org, _("The only groups that match")))
-    blocks = list(blocks.values())
-    for block in blocks:
-        block.total = len(block.results)
-        del block.results[limit:]
-    outcome = Outcome(blocks=[block for block in blocks if block.results])
-    prefetch_related_objects([r.organization for r in outcome.results], "causes")
+    shown = shown or limits()
+    specs = [
+        (
+            "national",
+            _("National groups"),
+            queryset.filter(coverage="national"),
+            lambda org: _("Works nationwide"),
+        ),
+        ("online", _("Online groups"), queryset.online(), lambda org: _("Meets online")),
+    ]
+    if everywhere:
+        specs.append(
+            (
+                "elsewhere",
+                _("Other groups"),
+                queryset.filter(coverage__in=["statewide", "regional", "local"]),
+                lambda org: _("The only groups that match"),
+            )
+        )
+    blocks = _listed_blocks(specs, shown, settings.SEARCH_COUNT_CAP)
+    outcome = Outcome(blocks=[block for block in blocks if block.total])
+    _fill(outcome.blocks, None, window)
     return outcome
 
 
-def _placed_around(queryset, place, radius):
-    """Local and regional groups whose area covers the place, then the others within `radius`."""
-    placed = queryset.placed()
-    candidates = {org.pk: org for org in placed.in_box(place.latitude, place.longitude, radius)}
-    if radius < COVERAGE_RADIUS_MAX:
-        # A regional group's area can reach the place from farther away than the radius.
-        wide = placed.filter(coverage_radius__gt=radius).in_box(
-            place.latitude, place.longitude, COVERAGE_RADIUS_MAX
-        )
-        candidates.update((org.pk, org) for org in wide)
+class RingSearch:
+    """The groups with a point around a place, read ring by ring and remembered.
 
-    covering, nearby = [], []
-    for org in candidates.values():
-        distance = distance_miles(place, org)
-        if distance <= org.coverage_radius:
-            covering.append(Result(org, _covers_reason(org, distance), distance))
-        elif distance <= radius:
-            nearby.append(Result(org, _("Within %(radius)s miles") % {"radius": radius}, distance))
-    return _by_distance(covering), _by_distance(nearby)
+    After reading out to `r` miles every group within `r` miles is known with its exact
+    distance, so a block is complete once it has enough rows closer than the rings read, or the
+    rings have reached every group it could hold.
+    """
+
+    def __init__(self, queryset, place):
+        self.placed = queryset.placed()
+        self.place = place
+        self.read = 0  # miles: every group within this distance is in self.rows
+        self.rows = []  # Nearby, unsorted
+        self.rings = 0
+
+    def _read_to(self, miles):
+        rows = self.placed.in_box(
+            self.place.latitude, self.place.longitude, miles, inside=self.read or None
+        ).values_list("pk", "public_latitude", "public_longitude", "coverage_radius")
+        lat, lng = self.place.latitude, self.place.longitude
+        self.rows += [
+            Nearby(haversine_miles(lat, lng, plat, plng), pk, radius or 0)
+            for pk, plat, plng, radius in rows
+        ]
+        self.read = miles
+        self.rings += 1
+
+    def around(self, radius, need):
+        """(covering, nearby): rows covering the place, and the others within `radius`, each
+        nearest first and complete up to `need` rows."""
+        farthest = max(radius, COVERAGE_RADIUS_MAX)
+        while self.read < farthest:
+            known = [row for row in self.rows if row.distance <= self.read]
+            covering = sum(1 for row in known if row.covers)
+            nearby = len(known) - covering
+            wanted = []
+            if self.read < COVERAGE_RADIUS_MAX and covering < need:
+                wanted.append(covering)
+            if self.read < radius and nearby < need:
+                wanted.append(nearby)
+            if not wanted:
+                break
+            self._read_to(self._next_ring(min(wanted), need, radius, farthest))
+        covering = sorted(row for row in self.rows if row.covers)
+        nearby = sorted(row for row in self.rows if not row.covers and row.distance <= radius)
+        if need == math.inf:
+            return covering, nearby
+        return covering[:need], nearby[:need]
+
+    def _next_ring(self, found, need, *stops):
+        """How far to read next: as far as the density seen so far says `need` rows lie.
+
+        Rows grow with the area, so the radius grows with the square root of what is missing,
+        by a factor between RING_GROWTH's bounds. A dense city stops within a ring or two of
+        its first, so the rows read stay near `need` whatever the size of the directory.
+        """
+        stops = [stop for stop in stops if stop > self.read]
+        if not self.read:
+            return min(FIRST_RING, *stops)
+        low, high = RING_GROWTH
+        farthest = max(stops)
+        left = MAX_RINGS - self.rings
+        if left <= 1:
+            return farthest
+        # Fast enough to reach the farthest stop within the rings left.
+        low = max(low, (farthest / self.read) ** (1 / left))
+        wish = math.sqrt(need / found) * 1.25 if found and need != math.inf else high
+        ring = self.read * min(max(wish, low), max(high, low))
+        return min(ring, *stops)
+
+    def within(self, miles):
+        """Every group within `miles`, nearest first."""
+        if miles > self.read:
+            self._read_to(miles)
+        return sorted(row for row in self.rows if row.distance <= miles)
+
+    def widen(self, radius):
+        """The first widening step with a group in it, or None."""
+        for step in (s for s in WIDENING_STEPS if s > radius):
+            if step > self.read:
+                self._read_to(step)
+            if any(row.distance <= step for row in self.rows):
+                return step
+        return None
+
+    def nearest(self, count):
+        """The nearest groups at any distance: the last resort, so never an empty page."""
+        if self.read < EVERYWHERE:
+            self._read_to(EVERYWHERE)
+        return sorted(self.rows)[:count]
 
 
-def _nearest(queryset, place):
-    """The nearest placed groups at any distance: the last resort, so never an empty page."""
-    # A distance in degrees needs no trigonometry in SQL and ranks candidates well enough to
-    # pick a few times more than needed; the exact distance then sorts those alone.
-    orgs = queryset.placed().order_by(
-        Abs(F("latitude") - place.latitude) + Abs(F("longitude") - place.longitude)
-    )[: NEAREST_FALLBACK * 3]
-    results = [
-        Result(
-            org,
-            _("Nearest match"),
-            distance_miles(place, org),
-        )
-        for org in orgs
-    ]
-    return _by_distance(results)[:NEAREST_FALLBACK]
+def _ring_block(key, title, rows, limit, cap, reason):
+    block = Block(key, title, total=min(len(rows), cap), capped=len(rows) > cap)
+    # The reason needs the row and the organization: kept until _fill has both.
+    block.results = [_Pending(row, reason) for row in rows[:limit]]
+    return block
 
 
-def _beyond(queryset, place):
-    """Statewide, national and online groups for the place, in one query."""
-    statewide, national, online = [], [], []
-    for org in queryset.beyond_place(place.state, place.country).order_by(
-        Organization.staleness(), "name"
-    ):
-        if org.coverage == "statewide":
-            distance = distance_miles(place, org) if org.has_point else None
-            statewide.append(
-                Result(org, _("Works across %(state)s") % {"state": org.state}, distance)
-            )
-        elif org.coverage == "national":
-            national.append(Result(org, _("Works nationwide")))
-        else:
-            online.append(Result(org, _("Meets online")))
-    return statewide, national, online
+def _listed_blocks(specs, shown, cap):
+    """Blocks read in name order, each `max(cap, shown) + 1` rows deep, in one query.
+
+    `specs` are (key, title, queryset, reason) tuples. Each block's rows come from its own
+    limited, index-ordered subquery; UNION ALL sends them as one statement.
+    """
+    parts, params = [], []
+    for number, (key, _title, queryset, _reason) in enumerate(specs):
+        depth = max(cap, shown.get(key, settings.SEARCH_BLOCK_LIMIT)) + 1
+        sub = queryset.order_by("name", "pk").annotate(block=Value(number))
+        try:
+            sql, sub_params = sub.values_list("block", "pk")[:depth].query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing (no group has the words)
+            continue
+        # The SQL is the ORM's own, with its parameters kept apart: nothing here is user text.
+        parts.append(f"SELECT * FROM ({sql}) AS block{number}")  # noqa: S608
+        params += sub_params
+    pks = [[] for _spec in specs]
+    if parts:
+        connection = connections[specs[0][2].db]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for number, pk in cursor.fetchall():
+                pks[number].append(pk)
+    blocks = []
+    for (key, title, _queryset, reason), found in zip(specs, pks, strict=True):
+        block = Block(key, title, total=min(len(found), cap), capped=len(found) > cap)
+        limit = shown.get(key, settings.SEARCH_BLOCK_LIMIT)
+        block.results = [
+            _Pending(Nearby(None, pk), lambda org, row, r=reason: r(org)) for pk in found[:limit]
+        ]
+        blocks.append(block)
+    return blocks
 
 
-def _covers_reason(org, distance):
+@dataclass(slots=True)
+class _Pending:
+    row: Nearby
+    reason: object
+
+
+def _fill(blocks, place, window=None):
+    """Replace each block's pending rows with Results: one query for the rows, one for causes.
+
+    With a `window` (start, stop) over the rows of all blocks in order, only those are fetched
+    (the API's page); the blocks keep their totals.
+    """
+    if window is not None:
+        start, stop = window
+        offset = 0
+        for block in blocks:
+            block.results = [
+                pending
+                for index, pending in enumerate(block.results, offset)
+                if start <= index < stop
+            ]
+            offset += block.total
+    pks = {pending.row.pk for block in blocks for pending in block.results}
+    orgs = Organization.objects.in_bulk(pks)
+    prefetch_related_objects(list(orgs.values()), "causes")
+    for block in blocks:
+        results = []
+        for pending in block.results:
+            org = orgs[pending.row.pk]
+            distance = pending.row.distance
+            if distance is None and place is not None and org.is_placed:
+                distance = haversine_miles(
+                    place.latitude, place.longitude, org.public_latitude, org.public_longitude
+                )
+            results.append(Result(org, pending.reason(org, pending.row), distance))
+        block.results = results
+
+
+def _covers_reason(org, row):
     if org.coverage == "regional":
         return ngettext(
             "Regional group covering %(radius)s mile around its base",
@@ -215,8 +413,3 @@ def _covers_reason(org, distance):
         "Local group covering %(radius)s miles around its base",
         org.coverage_radius,
     ) % {"radius": org.coverage_radius}
-
-
-def _by_distance(results):
-    # Entries unconfirmed past the stale threshold come after the confirmed ones of their block.
-    return sorted(results, key=lambda r: (r.organization.is_stale, r.distance, r.organization.name))

@@ -8,15 +8,18 @@ from django.views.decorators.http import require_GET
 
 from curation.privacy import privacy_facts
 from directory import geocoding
+from directory.caching import PAGE_MAX_AGE, public_page
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
 from directory.models import Category, Organization
 from orgsite import outage
 
 SUGGEST_MAX_QUERY = 100
+CAUSE_PAGE_SIZE = 25
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def home(request):
     """The search form, with the causes as chips."""
     return render(
@@ -27,6 +30,7 @@ def home(request):
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def search(request):
     """Results for a place and causes, in labelled blocks, with a map."""
     search = OrganizationSearch(request.GET or None, queryset=Organization.objects.published())
@@ -43,6 +47,7 @@ def search(request):
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def organization(request, slug):
     """One group: everything a newcomer needs to take the first step."""
     org = get_object_or_404(Organization.objects.published().prefetch_related("causes"), slug=slug)
@@ -55,19 +60,48 @@ def organization(request, slug):
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def category(request, slug):
-    """One cause and every published group working on it, by state."""
+    """One cause: its national and online groups, or one state's groups, a page at a time."""
     cause = get_object_or_404(Category, slug=slug)
-    orgs = (
-        Organization.objects.published()
-        .for_causes([cause])
-        .prefetch_related("causes")
-        .order_by("country", "state", "city", "name")
+    states = geocoding.us_states()
+    state = request.GET.get("state", "")[:2].upper()
+    state_name = states.get(state)
+    page = _page_number(request.GET.get("page"))
+    groups = Organization.objects.published().for_causes([cause])
+    if state_name:
+        groups = groups.filter(state=state, country="US").order_by("city", "name", "pk")
+    else:
+        groups = groups.filter(coverage__in=["national", "online"]).order_by("name", "pk")
+    start = (page - 1) * CAUSE_PAGE_SIZE
+    # One row more than a page says whether there is a next one, without counting them all.
+    rows = list(groups.prefetch_related("causes")[start : start + CAUSE_PAGE_SIZE + 1])
+    return render(
+        request,
+        "directory/category.html",
+        {
+            "cause": cause,
+            "states": states,
+            "state": state if state_name else "",
+            "state_name": state_name,
+            "unknown_state": bool(state) and not state_name,
+            "organizations": rows[:CAUSE_PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > CAUSE_PAGE_SIZE,
+        },
     )
-    return render(request, "directory/category.html", {"cause": cause, "organizations": orgs})
+
+
+def _page_number(text, maximum=1000):
+    """A page number from the query string: a whole number from 1, anything else is 1."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    return min(max(int(text), 1), maximum)
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def category_list(request):
     """Every cause, with how many groups work on it."""
     return render(
@@ -76,6 +110,7 @@ def category_list(request):
 
 
 @require_GET
+@public_page(PAGE_MAX_AGE)
 def about(request):
     """What the site is, where its data comes from, and credits."""
     return render(request, "directory/about.html")

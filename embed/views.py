@@ -4,6 +4,7 @@ The frame runs the site's own search (the same FilterSet, the same result card);
 may be framed by other sites (embed.framing). No view here sets a cookie.
 """
 
+import dataclasses
 from urllib.parse import urlsplit
 
 from django import forms
@@ -54,7 +55,7 @@ class Shown:
             if left <= 0:
                 break
             results = block.results[:left]
-            self.blocks.append(type(block)(block.key, block.title, results, block.total))
+            self.blocks.append(dataclasses.replace(block, results=results))
             left -= len(results)
         self.results = [result for block in self.blocks for result in block.results]
 
@@ -70,7 +71,8 @@ def frame(request):
     categories = list(Category.objects.all())
     presets = parse_presets(request.GET, categories)
     search = OrganizationSearch(presets.search or None, queryset=Organization.objects.published())
-    outcome = search.outcome() if search.is_valid() else None
+    window = (0, presets.max_results)  # the widget reads only the rows it shows
+    outcome = search.outcome(window=window) if search.is_valid() else None
     shown = Shown(outcome, presets.max_results) if outcome else None
     chosen = set(presets.search.getlist("cause"))
     suggestions = [

@@ -5,6 +5,7 @@ views are left out of /api/v1/schema/.
 """
 
 import datetime
+import math
 
 from django import forms
 from django.conf import settings
@@ -18,8 +19,8 @@ from rest_framework.response import Response
 from api.http import ReadOnlyView
 from api.paging import PageForm, page_count
 from directory.geocoding import PlaceNotFound, geocode
-from directory.maps import distance_miles
-from directory.models import COVERAGE_RADIUS_MAX, Category, Organization
+from directory.models import Category, Organization
+from directory.search import RingSearch
 from hsds import ids, mapping
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
 
@@ -258,22 +259,23 @@ class ServiceAtLocations(HsdsView):
 
 
 def _around(qs, place, proximity):
-    """Groups within `proximity` metres of the place, or (without it) whose area covers it."""
+    """Groups within `proximity` metres of the place, or (without it) whose area covers it.
+
+    The site's own ring search finds them, so HSDS and the site rank groups the same way.
+    """
+    ring = RingSearch(qs, place)
     if proximity:
-        miles = proximity / METRES_PER_MILE
-        found = []
-        for org in qs.placed().in_box(place.latitude, place.longitude, miles):
-            distance = distance_miles(place, org)
-            if distance <= miles:
-                found.append((distance, org.slug, org))
-        return [org for *_key, org in sorted(found, key=lambda item: item[:2])]
-    covering = []
-    for org in qs.placed().in_box(place.latitude, place.longitude, COVERAGE_RADIUS_MAX):
-        distance = distance_miles(place, org)
-        if org.coverage_radius and distance <= org.coverage_radius:
-            covering.append((distance, org.slug, org))
-    beyond = list(qs.beyond_place(place.state, place.country))
-    return [org for *_key, org in sorted(covering, key=lambda item: item[:2])] + beyond
+        rows = ring.within(proximity / METRES_PER_MILE)
+    else:
+        rows, _nearby = ring.around(0, need=math.inf)
+    found = qs.in_bulk([row.pk for row in rows])
+    beyond = [
+        *qs.statewide(place.state, place.country).order_by("name", "pk"),
+        *qs.national(place.country).order_by("name", "pk"),
+        *qs.online().order_by("name", "pk"),
+    ]
+    placed = [found[row.pk] for row in rows]
+    return placed if proximity else placed + beyond
 
 
 @extend_schema(exclude=True)

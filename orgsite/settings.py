@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # ETags on every page, and 304s for a browser or CDN that already has the answer.
+    "django.middleware.http.ConditionalGetMiddleware",
     "orgsite.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Sheds requests whose client has gone; turns database and cache outages into 503s.
@@ -104,15 +106,6 @@ TEMPLATES = [
     },
 ]
 
-# SQLite by default; DATABASE_URL (postgres://...) for PostgreSQL. Connections persist across
-# requests: a new PostgreSQL connection per request cost about 5x in throughput.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
 # A database that is down or stuck must fail a request quickly (the reader then gets a 503 that
 # gives their words back), not hang it until the WSGI server kills the worker. Seconds; 0 is off.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
@@ -120,21 +113,48 @@ DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 15)
 # SQLite lets one writer at a time; others wait this long for the lock. Longer than any import's
 # transaction (they commit in batches), so a contact message waits instead of failing.
 SQLITE_BUSY_TIMEOUT = env_int("SQLITE_BUSY_TIMEOUT", 20)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": SQLITE_BUSY_TIMEOUT,
-            # WAL: readers never wait for the writer, and the writer never waits for readers.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
+# PostgreSQL: a pool of connections per process (psycopg_pool) instead of one persistent
+# connection per thread; docs/deploy.md compares the two.
+DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 4)
+# Read replicas: reads go to one of these (orgsite/routers.py), writes to DATABASE_URL.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+
+
+def _database(url):
+    """One database's settings: persistent connections or a pool, timeouts, SQLite's WAL."""
+    config = dj_database_url.parse(
+        url,
+        conn_max_age=0 if DATABASE_POOL else env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=not DATABASE_POOL,
     )
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _pg = DATABASES["default"].setdefault("OPTIONS", {})
-    if DATABASE_CONNECT_TIMEOUT:
-        _pg["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
-    if DATABASE_STATEMENT_TIMEOUT:
-        _pg["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        options.update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": SQLITE_BUSY_TIMEOUT,
+                # WAL: readers never wait for the writer, and the writer never waits for readers.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        if DATABASE_CONNECT_TIMEOUT:
+            options["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+        if DATABASE_STATEMENT_TIMEOUT:
+            options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+        if DATABASE_POOL:
+            options["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
+    return config
+
+
+# SQLite by default; DATABASE_URL (postgres://...) for PostgreSQL. Connections persist across
+# requests: a new PostgreSQL connection per request cost about 5x in throughput.
+DATABASES = {"default": _database(env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, 1):
+    # In tests a replica is the default database seen through another connection.
+    DATABASES[f"replica{_number}"] = {**_database(_url), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["orgsite.routers.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -310,7 +330,14 @@ GEOCODER_USER_AGENT = env_str("GEOCODER_USER_AGENT") or "orgsite"
 # Search.
 SEARCH_DEFAULT_RADIUS = env_int("SEARCH_DEFAULT_RADIUS", 25)
 SEARCH_MAX_RADIUS = 3000
-SEARCH_BLOCK_LIMIT = env_int("SEARCH_BLOCK_LIMIT", 50)
+# Each block of results shows this many groups first, and "Show more" up to the maximum; totals
+# are counted exactly up to the cap and shown as "50+" beyond it (counting further costs more).
+SEARCH_BLOCK_LIMIT = env_int("SEARCH_BLOCK_LIMIT", 10)
+SEARCH_BLOCK_MAX = 50
+SEARCH_COUNT_CAP = env_int("SEARCH_COUNT_CAP", 50)
+# Search outcomes are kept this many seconds in the cache (0: not cached); any change to a group
+# or a cause makes every kept outcome stale at once (directory/caching.py).
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 60)
 # Locales whose readers read distances in kilometres first.
 DISTANCE_KM_LOCALES = ["es"]
 

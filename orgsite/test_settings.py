@@ -42,14 +42,17 @@ _NAMES = {
     "DEFAULT_FROM_EMAIL",
     "LOG_LEVEL",
     "SITE_URL",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_SSL_HOST",
     "DATABASE_CONNECT_TIMEOUT",
     "DATABASE_STATEMENT_TIMEOUT",
+    "DATABASE_POOL",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_REPLICA_URLS",
     "SQLITE_BUSY_TIMEOUT",
     "REDIS_TIMEOUT_MS",
     "OUTAGE_RETRY_AFTER",
     "SHED_QUEUED_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "SECURE_SSL_HOST",
 }
 for _name in list(os.environ):
     if _name not in _KEEP and (_name in _NAMES or _name.startswith(_PREFIXES)):
@@ -65,3 +68,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Searches are computed afresh in every test; the cache's own tests switch it on.
+SEARCH_CACHE_SECONDS = 0

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from directory import geocoding, geocoding_build
+from directory import geo, geocoding, geocoding_build
 from directory.geocoding import (
     Place,
     PlaceNotFound,
@@ -432,7 +432,7 @@ def test_haversine_san_francisco_to_los_angeles():
     "a, b, miles",
     [
         ((37.87, -122.27), (37.87, -122.27), 0),
-        ((0, 0), (0, 180), math.pi * geocoding.EARTH_RADIUS_MILES),
+        ((0, 0), (0, 180), math.pi * geo.EARTH_RADIUS_MILES),
         ((0, 179.5), (0, -179.5), 69.1),  # across the antimeridian, not around the world
     ],
 )

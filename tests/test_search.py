@@ -2,9 +2,9 @@
 
 import pytest
 
+from directory.geo import bounding_box
 from directory.geocoding import Place
 from directory.models import Organization
-from directory.queries import bounding_box
 from directory.search import who_covers
 from tests.factories import make_category, make_org
 
@@ -199,7 +199,7 @@ def test_block_limit_caps_results_but_keeps_the_total(db, settings):
     [(37.8, -122.2, 25), (0, 0, 100), (64.8, -147.7, 250), (-33.9, 151.2, 3000)],
 )
 def test_bounding_box_contains_the_circle(latitude, longitude, miles):
-    from directory.geocoding import haversine_miles
+    from directory.geo import haversine_miles
 
     south, north, west, east = bounding_box(latitude, longitude, miles)
     # The four compass points at exactly `miles` lie inside the box.
