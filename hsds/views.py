@@ -28,6 +28,20 @@ METRES_PER_MILE = 1609.344
 MAX_PROXIMITY_METRES = 5_000_000
 
 
+class BooleanParameter(forms.Field):
+    """true or false (or 1 and 0), or absent; anything else is an error, never false."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(_("Use true or false."), code="invalid")
+
+
 class QueryForm(forms.Form):
     """Every HSDS query parameter this API understands; each endpoint reads the ones it uses."""
 
@@ -37,10 +51,10 @@ class QueryForm(forms.Form):
     organization_id = forms.CharField(required=False, max_length=64)
     parent_id = forms.CharField(required=False, max_length=64)
     modified_after = forms.CharField(required=False, max_length=64)
-    minimal = forms.NullBooleanField(required=False)
-    full = forms.NullBooleanField(required=False)
-    full_service = forms.NullBooleanField(required=False)
-    top_only = forms.NullBooleanField(required=False)
+    minimal = BooleanParameter(required=False)
+    full = BooleanParameter(required=False)
+    full_service = BooleanParameter(required=False)
+    top_only = BooleanParameter(required=False)
     format = forms.ChoiceField(
         required=False,
         choices=[("json", "json")],
@@ -136,25 +150,9 @@ class Root(HsdsView):
         )
 
 
-def _index():
-    """{HSDS id: (kind, organization pk)} for every published group, in one query."""
-    index = {}
-    rows = Organization.objects.published().values_list("pk", "slug", "hsds_record__hsds_id")
-    for pk, slug, recorded in rows:
-        org_id = recorded or ids.from_slug(slug)
-        index[org_id] = ("organization", pk)
-        for kind in ("service", "service_at_location", "location"):
-            index[ids.child(org_id, kind)] = (kind, pk)
-    return index
-
-
 def _find(kind, text):
-    """The published group whose `kind` has this HSDS id, or None."""
-    wanted = ids.parse(text)
-    found = _index().get(wanted) if wanted else None
-    if found is None or found[0] != kind:
-        return None
-    return mapping.exportable().filter(pk=found[1]).first()
+    """The published group whose `kind` has this HSDS id, or None: one indexed query."""
+    return ids.find(mapping.exportable(), kind, ids.parse(text))
 
 
 def _filtered(query):
@@ -166,8 +164,9 @@ def _filtered(query):
         moment = query["modified_after"]
         qs = qs.filter(updated__gte=moment)
     if query.get("organization_id"):
-        found = _index().get(ids.parse(query["organization_id"]))
-        qs = qs.filter(pk=found[1]) if found and found[0] == "organization" else qs.none()
+        wanted = ids.parse(query["organization_id"])
+        org = ids.find(Organization.objects.published(), "organization", wanted)
+        qs = qs.filter(pk=org.pk) if org else qs.none()
     if query.get("taxonomy_id"):
         wanted = ids.parse(query["taxonomy_id"])
         if wanted == ids.taxonomy(CAUSES_TAXONOMY):

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
@@ -180,12 +181,28 @@ def test_lists_filter_and_page_like_hsds(client, seeded_db, db):
         {"format": "xml"},
         {"search": "x" * 10_000},
         {"organization_id": "\x00" * 100},
+        {"full": "abc"},
+        {"minimal": "yes please"},
+        {"full_service": "2"},
+        {"top_only": "maybe"},
     ],
 )
 def test_bad_parameters_get_a_400(client, db, params):
     response = client.get(f"{HSDS}/services", params)
     assert response.status_code == 400
     assert set(json.loads(response.content)["errors"]) == set(params)
+
+
+@pytest.mark.parametrize(
+    ("text", "full"),
+    [("true", True), ("TRUE", True), ("1", True), ("0", False), ("false", False), ("", False)],
+)
+def test_boolean_parameters_read_true_and_false(client, db, text, full):
+    from tests.factories import make_org
+
+    make_org()
+    _, body = get(client, f"{HSDS}/services", full=text)
+    assert ("service_at_locations" in body["contents"][0]) is full
 
 
 def test_bad_postcode_gets_a_400(client, db):
@@ -454,15 +471,11 @@ def test_hostile_text_is_stored_as_text_and_cut_to_size(seeded, tmp_path):
     ],
 )
 def test_invalid_records_are_reported_with_id_and_the_reason(
-    seeded, tmp_path, data, expected, configured
+    request, seeded, tmp_path, data, expected, configured
 ):
-    if not configured:
-        override = override_settings(HSDS_SCHEMA_DIR="")
-    elif schemas.available():
-        override = override_settings()
-    else:
-        pytest.skip("the official HSDS 3.0 schemas are not here (see docs/hsds.md)")
-    with override:
+    if configured:
+        request.getfixturevalue("official")
+    with override_settings(HSDS_SCHEMA_DIR=settings.HSDS_SCHEMA_DIR if configured else ""):
         report = importing.import_hsds(write(tmp_path, data))
     assert report.count("invalid") >= 1
     assert all(o.action == "invalid" for o in report.outcomes)
