@@ -42,9 +42,9 @@ class OrganizationQuerySet(models.QuerySet):
         description or city, through the full-text index of migration 0004.
 
         Rare words are looked up first: when at most WORDS_PROBE groups have them, the search
-        goes on among those few. Common words are checked row by row on the few rows the search
-        reads anyway (an index lookup each). Either way the cost is bounded, whatever the size
-        of the directory, and the two ways match the same groups.
+        goes on among those few, by id. Common words are matched by the index within each query
+        the search makes (their cost grows with how many groups have them; docs/benchmarks.md).
+        Both ways match the same groups.
         """
         tokens = WORD.findall(words.lower())[:MAX_WORDS]
         if not tokens:
@@ -52,27 +52,22 @@ class OrganizationQuerySet(models.QuerySet):
         if self.db_vendor() == "postgresql":
             query = " & ".join(f"{token}:*" for token in tokens)
             # The words travel as a parameter; the SQL around them is a constant.
-            test = RawSQL(  # noqa: S611
-                f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)", [query], BooleanField()
+            test = Q(
+                RawSQL(  # noqa: S611
+                    f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)", [query], BooleanField()
+                )
             )
-            probe = self.model.objects.filter(test)
         else:
             query = " ".join(f'"{token}"*' for token in tokens)
-            test = RawSQL(  # noqa: S611 (a constant, with the words as a parameter)
-                "EXISTS (SELECT 1 FROM directory_organization_words "
-                "WHERE directory_organization_words.rowid = directory_organization.id "
-                "AND directory_organization_words MATCH %s)",
-                [query],
-                BooleanField(),
-            )
-            probe = self.model.objects.filter(
-                pk__in=RawSQL(  # noqa: S611
+            test = Q(
+                pk__in=RawSQL(  # noqa: S611 (a constant, with the words as a parameter)
                     "SELECT rowid FROM directory_organization_words "
                     "WHERE directory_organization_words MATCH %s",
                     [query],
                 )
             )
-        few = list(probe.using(self.db).values_list("pk", flat=True)[: WORDS_PROBE + 1])
+        probe = self.model.objects.using(self.db).filter(test).order_by()
+        few = list(probe.values_list("pk", flat=True)[: WORDS_PROBE + 1])
         if len(few) <= WORDS_PROBE:
             return self.filter(pk__in=few)
         return self.filter(test)
