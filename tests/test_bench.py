@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from benchmarks import endpoints as ep
@@ -76,6 +77,35 @@ def test_groups_cluster_where_people_live():
     cities = [f.get("city") for f in fields]
     # New York has about 3% of the population of US towns of 5,000 or more.
     assert cities.count("New York City") > cities.count("Absarokee") + 50
+
+
+def _sqlite_schema(kind):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = %s ORDER BY name", [kind])
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's full-text tables")
+def test_load_fills_full_text_indexes_and_puts_their_triggers_back():
+    triggers = _sqlite_schema("trigger")
+    indexes = [name for name, sql in _sqlite_schema("table") if sql and "fts5" in sql.lower()]
+    synthetic.load(200, seed=3)
+    assert _sqlite_schema("trigger") == triggers
+    name = Organization.objects.order_by("pk").values_list("name", flat=True).first()
+    word = max(re.findall(r"[A-Za-z]+", name), key=len)
+    for index in indexes:
+        with connection.cursor() as cursor:
+            sql = f'SELECT count(*) FROM "{index}" WHERE "{index}" MATCH %s'  # noqa: S608
+            cursor.execute(sql, [word])
+            assert cursor.fetchone()[0] > 0, index
+    # Rows saved afterwards are indexed by the triggers again.
+    later = make_org(name="Zyzzyva Collective")
+    for index in indexes:
+        with connection.cursor() as cursor:
+            sql = f'SELECT rowid FROM "{index}" WHERE "{index}" MATCH %s'  # noqa: S608
+            cursor.execute(sql, ["zyzzyva"])
+            assert cursor.fetchall() == [(later.pk,)], index
 
 
 @pytest.mark.django_db
