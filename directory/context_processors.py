@@ -1,4 +1,7 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from directory import caching
 
 
 def site(request):
@@ -6,4 +9,6 @@ def site(request):
     return {
         "site_name": settings.SITE_NAME,
         "show_sample_notice": settings.SHOW_SAMPLE_NOTICE,
+        # Read only by a template that keys a cached fragment on it (the result card).
+        "directory_generation": SimpleLazyObject(caching.generation),
     }

@@ -70,3 +70,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Searches are computed afresh in every test; the cache's own tests switch it on.
 SEARCH_CACHE_SECONDS = 0
+# Rendered cards are not kept either: ids are reused after a test's rollback on SQLite.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "template_fragments": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}

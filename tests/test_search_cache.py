@@ -61,7 +61,8 @@ def test_a_cache_that_is_down_is_a_miss_not_an_error(client, settings, labor):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+        },
+        "template_fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
     make_org(name="Still Found", causes=[labor])
     assert names(client) == ["Still Found"]
