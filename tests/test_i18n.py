@@ -466,3 +466,15 @@ def test_the_error_page_speaks_spanish_without_a_context(db):
     assert '<html lang="es">' in html and "Algo salió mal" in html
     assert 'href="/es/"' in html
     assert _english_left(html) == []
+
+
+def test_the_admin_speaks_spanish_under_es_and_has_the_switcher(admin_client, group):
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("es"):
+        changelist = reverse("admin:directory_organization_changelist")
+    html = admin_client.get(changelist).content.decode()
+    assert '<html lang="es"' in html
+    assert 'action="/es/language/"' in html
+    assert 'name="language" value="en" lang="en">English</button>' in html
