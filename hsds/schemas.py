@@ -23,8 +23,8 @@ from referencing.jsonschema import DRAFT202012
 
 BASE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 HOW_TO_GET = (
-    "the schema/ folder of https://github.com/openreferral/specification at the 3.0 tag "
-    "(with compiled/ and datapackage.json)"
+    "the schema/ folder of https://github.com/openreferral/specification at the v3.0 tag "
+    "(with compiled/; datapackage.json may be in it or, as in that repository, beside it)"
 )
 
 
@@ -37,7 +37,7 @@ def schema_dir():
     if not settings.HSDS_SCHEMA_DIR:
         return None
     path = Path(settings.HSDS_SCHEMA_DIR)
-    if not (path / "compiled" / "service.json").is_file():
+    if not (path / "compiled" / "service.json").is_file() or _datapackage(path) is None:
         raise ImproperlyConfigured(
             f"HSDS_SCHEMA_DIR is {path}, which does not hold the HSDS 3.0 schemas. Point it at "
             f"{HOW_TO_GET}, or leave it empty to work without them."
@@ -59,6 +59,15 @@ def _required():
     return path
 
 
+def _datapackage(folder):
+    """The tabular package descriptor: in the schema folder, or at the root of the repository
+    whose schema/ folder it is."""
+    for path in (folder / "datapackage.json", folder.parent / "datapackage.json"):
+        if path.is_file():
+            return path
+    return None
+
+
 def load(name):
     """One schema file, by its path under the schema folder ("compiled/service.json")."""
     return _load(str(_required()), name)
@@ -66,7 +75,10 @@ def load(name):
 
 @cache
 def _load(folder, name):
-    return json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+    path = Path(folder) / name
+    if name == "datapackage.json":
+        path = _datapackage(Path(folder))
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def strict(schema):

@@ -6,6 +6,7 @@ set (CI). The rest run either way; those marked `without_schemas` run as on a fr
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,23 @@ def test_the_schemas_are_optional_and_a_wrong_folder_is_named_clearly(tmp_path):
 
 def test_the_configured_schema_folder_is_used(official):
     assert (schemas.schema_dir() / "compiled" / "service.json").is_file()
+
+
+def test_the_schema_folder_of_a_clone_of_the_specification_will_do(tmp_path, official):
+    """In Open Referral's repository, datapackage.json sits beside schema/, not in it."""
+    source = schemas.schema_dir()
+    repository = tmp_path / "specification"
+    shutil.copytree(source, repository / "schema", ignore=shutil.ignore_patterns("datapackage*"))
+    shutil.copy(schemas._datapackage(source), repository / "datapackage.json")
+    with override_settings(HSDS_SCHEMA_DIR=str(repository / "schema")):
+        assert schemas.load("datapackage.json")["resources"][0]["name"] == "organization"
+        valid("taxonomy.json", {"id": str(ids.taxonomy("x")), "name": "x", "description": "x"})
+    (repository / "datapackage.json").unlink()
+    with (
+        override_settings(HSDS_SCHEMA_DIR=str(repository / "schema")),
+        pytest.raises(ImproperlyConfigured, match="datapackage.json"),
+    ):
+        schemas.available()
 
 
 def test_the_root_says_which_hsds(client, db, official):
