@@ -67,8 +67,9 @@ class OrganizationResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = False
 
-    def __init__(self, private_fields=True, **kwargs):
+    def __init__(self, private_fields=False, **kwargs):
         super().__init__(**kwargs)
+        # Off unless the admin says this user may have them (can_export_private).
         self.private_fields = private_fields
 
     def import_data(
