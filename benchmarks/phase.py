@@ -77,7 +77,7 @@ def run(spec):
     say(
         f"{name}: migrated in {result['timings']['migrate']:.1f} s, loaded in "
         f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} groups/s; "
-        f"{report.cpu_seconds:.1f} s of CPU in this process)"
+        f"{report.cpu_seconds:.1f} s of CPU outside the database server)"
     )
     started = time.perf_counter()
     with connection.cursor() as cursor:

@@ -232,7 +232,10 @@ def timings_table(results):
         "Building the directory",
         ["database", "groups", "migrate s", "load s", "load CPU s", "groups/s", "analyze s"],
         rows,
-        note="Load CPU: the loading process's own; the database server's is not in it.",
+        note=(
+            "Load CPU: the loading processes' own (making rows, and SQLite's work); a "
+            "PostgreSQL server's is not in it."
+        ),
     )
 
 

@@ -13,10 +13,13 @@ import bisect
 import enum
 import itertools
 import math
+import multiprocessing
+import os
 import pickle
 import random
 import re
 import time
+import traceback
 import unicodedata
 from collections import defaultdict
 from contextlib import contextmanager
@@ -25,6 +28,7 @@ from datetime import date, timedelta
 from datetime import time as clock
 from functools import cache
 from pathlib import Path
+from queue import Empty
 
 MIN_PLACE_POPULATION = 5_000
 BATCH_SIZE = 5_000
@@ -201,7 +205,7 @@ class LoadReport:
     published: int
     cause_links: int
     seconds: float
-    cpu_seconds: float  # this process's: on a busy machine, steadier than the wall clock
+    cpu_seconds: float  # on a busy machine, steadier than the wall clock
 
     @property
     def rows_per_second(self):
@@ -464,7 +468,7 @@ def load(count, seed=1, batch_size=BATCH_SIZE, progress=None):
     from directory.models import Category, Organization
     from directory.seeding import read_seed
 
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     with transaction.atomic():
         if not Category.objects.exists():
             Category.objects.bulk_create(
@@ -472,39 +476,54 @@ def load(count, seed=1, batch_size=BATCH_SIZE, progress=None):
             )
         category_ids = dict(Category.objects.values_list("slug", "pk"))
         first_id = (Organization.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-        rows = generate(count, sorted(category_ids), seed=seed, first_id=first_id)
         # The connection itself, not the per-thread proxy: its attributes are read per value.
         database = connections[Organization.objects.db]
         organizations = _Table(Organization, database)
         through = _Table(Organization.causes.through, database, with_ids=False)
+
+        def batches():
+            """(organization rows, cause rows, published) per batch, ready to insert."""
+            rows = generate(count, sorted(category_ids), seed=seed, first_id=first_id)
+            for start in range(0, count, batch_size):
+                batch, causes, published = [], [], 0
+                for fields, slugs in _take(rows, min(batch_size, count - start)):
+                    batch.append(organizations.values(fields))
+                    published += fields["status"] == "published"
+                    causes.extend(
+                        through.values({"organization_id": fields["id"], "category_id": c})
+                        for c in (category_ids[slug] for slug in slugs)
+                    )
+                yield batch, causes, published
+
         published = links = done = 0
         if database.vendor == "sqlite":
             # A page cache that holds the indexes being built (the default is 2 MB).
             with database.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -524288")
         with _words_index_rebuilt_after(database, Organization._meta.db_table):
-            while done < count:
-                batch, causes = [], []
-                for fields, slugs in _take(rows, min(batch_size, count - done)):
-                    batch.append(fields)
-                    published += fields["status"] == "published"
-                    causes.extend(
-                        {"organization_id": fields["id"], "category_id": category_ids[slug]}
-                        for slug in slugs
-                    )
+            for batch, causes, batch_published in _made_elsewhere(batches):
                 organizations.insert(batch)
                 through.insert(causes)
                 done += len(batch)
                 links += len(causes)
+                published += batch_published
                 if progress:
                     progress(done, count)
         # Explicit ids leave PostgreSQL's sequence behind; later inserts must not collide.
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Organization]):
                 cursor.execute(sql)
-    return LoadReport(
-        count, published, links, time.perf_counter() - started, time.process_time() - cpu
-    )
+    return LoadReport(count, published, links, time.perf_counter() - started, _cpu_seconds() - cpu)
+
+
+def _cpu_seconds():
+    """CPU time of this process and of its children that have ended (the row maker)."""
+    try:
+        import resource
+    except ImportError:
+        return time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _take(iterator, n):
@@ -513,6 +532,50 @@ def _take(iterator, n):
             yield next(iterator)
         except StopIteration:
             return
+
+
+def _made_elsewhere(make):
+    """Iterate `make()` in a forked process while this one writes, where a core is spare.
+
+    Making the rows (random draws, text, value conversion) costs about as much CPU as writing
+    them, so on two cores or more the two overlap. The child only computes: it never touches
+    the database connection it inherits, and leaves through os._exit, as multiprocessing's
+    forked children do, so that connection is never closed under the parent.
+    """
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from make()
+        return
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=3)
+    child = context.Process(target=_produce, args=(make, queue), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"the row maker died (exit {child.exitcode})") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, str):
+                raise RuntimeError(f"the row maker failed:\n{item}")
+            yield item
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _produce(make, queue):
+    try:
+        for item in make():
+            queue.put(item)
+    except BaseException:  # reported to the parent, which raises it
+        queue.put(traceback.format_exc())
+        return
+    queue.put(None)
 
 
 @contextmanager
@@ -617,7 +680,8 @@ class _Table:
                 self.converted.append((index, field))
         self.prepared = prepared
 
-    def _values(self, row):
+    def values(self, row):
+        """The row's values in column order, ready for the database driver."""
         values = [row.get(name, default) for name, default in self.defaults]
         for index, field in self.converted:
             if field.attname in row and values[index] is not None:
@@ -628,17 +692,18 @@ class _Table:
         return values
 
     def insert(self, rows):
+        """Insert rows made by values()."""
         quote = self.connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in self.fields)
         with self.connection.cursor() as cursor:
             if self.connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {quote(self.table)} ({columns}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(self._values(row))
+                        copy.write_row(row)
             else:
                 marks = ", ".join(["%s"] * len(self.fields))
                 cursor.executemany(
                     # Names from the model, quoted; every value is a parameter.
                     f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({marks})",  # noqa: S608
-                    [self._values(row) for row in rows],
+                    rows,
                 )
