@@ -10,10 +10,12 @@ import functools
 import hashlib
 import logging
 import pickle
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
@@ -31,8 +33,11 @@ def bump():
     """Make every cached answer stale: call after any change to groups or causes."""
     from directory.models import Generation
 
-    if not Generation.objects.filter(pk=1).update(value=F("value") + 1):
-        Generation.objects.get_or_create(pk=1, defaults={"value": 1})
+    # The next number is past both the last one and the clock (microseconds), so a database
+    # restored with an older number never hands out one that cached answers are kept under.
+    now = Value(time.time_ns() // 1000)
+    if not Generation.objects.filter(pk=1).update(value=Greatest(F("value") + 1, now)):
+        Generation.objects.get_or_create(pk=1, defaults={"value": time.time_ns() // 1000})
 
 
 PAGE_MAX_AGE = 60  # seconds a public page may be kept by a browser or a CDN

@@ -282,6 +282,9 @@ class Organization(models.Model):
             models.Index(fields=["status", "coverage", "name"], name="org_coverage_name"),
             # Cause pages, one state at a time.
             models.Index(fields=["status", "state", "city", "name"], name="org_state_city"),
+            # Lists of every published group, in the orders the API and HSDS page them.
+            models.Index(fields=["status", "name", "id"], name="org_status_name"),
+            models.Index(fields=["status", "slug"], name="org_status_slug"),
         ]
         constraints = [
             models.CheckConstraint(

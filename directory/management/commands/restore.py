@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from directory import caching
 from directory.backups import BackupError, restore
 
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             missing = restore(path, bin_dir=bin_dir)
         except BackupError as error:
             raise CommandError(str(error)) from None
+        # Answers cached before the restore describe another directory: make them all stale.
+        caching.bump()
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Restored {path} into {name}."))
         if missing:
