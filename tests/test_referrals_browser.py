@@ -15,6 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def group(live_server, transactional_db, settings):
     cache.clear()
     settings.REFERRALS_FORM_MIN_SECONDS = 0
+    # Delivered in the request, so the page can show it sent (the worker does it otherwise).
+    settings.REFERRALS_DELIVER_AT_ONCE = True
     org = make_org(name="Lakeside Tenants", slug="lakeside", contact_email="org@example.net")
     yield live_server.url + org.get_absolute_url()
     cache.clear()
