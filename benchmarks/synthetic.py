@@ -465,6 +465,7 @@ def load(count, seed=1, batch_size=BATCH_SIZE, progress=None):
     from django.db import connection, connections, transaction
     from django.db.models import Max
 
+    from directory import caching
     from directory.models import Category, Organization
     from directory.seeding import read_seed
 
@@ -509,6 +510,8 @@ def load(count, seed=1, batch_size=BATCH_SIZE, progress=None):
                 published += batch_published
                 if progress:
                     progress(done, count)
+        # Cached search outcomes must not outlive a change to the directory.
+        caching.bump()
         # Explicit ids leave PostgreSQL's sequence behind; later inserts must not collide.
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Organization]):

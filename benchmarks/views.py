@@ -7,7 +7,10 @@ from directory.models import Organization
 
 
 def naive(request):
-    """Published groups with the cause, every one's distance computed in Python, nearest 20."""
+    """Published groups with the cause, every one's distance computed in Python, nearest 20.
+
+    Distances are to the public point, as everywhere the public sees one.
+    """
     try:
         place = geocoding.geocode(request.GET.get("near", ""))
     except geocoding.PlaceNotFound as error:
@@ -16,12 +19,14 @@ def naive(request):
     ranked = sorted(
         (
             (
-                geocoding.haversine_miles(place.latitude, place.longitude, o.latitude, o.longitude),
+                geocoding.haversine_miles(
+                    place.latitude, place.longitude, o.public_latitude, o.public_longitude
+                ),
                 o.pk,
                 o,
             )
             for o in groups
-            if o.latitude is not None
+            if o.public_latitude is not None
         ),
         key=lambda item: item[:2],
     )

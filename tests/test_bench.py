@@ -26,6 +26,7 @@ from benchmarks import report, synthetic
 from benchmarks.harness import bench_url, groups_count
 from benchmarks.load import drive, percentile, wrk_path
 from benchmarks.phase import SERVER_FAILED
+from directory import caching
 from directory.models import LANGUAGE_CODES, Category, Organization
 from directory.seeding import read_seed
 from tests.factories import make_org
@@ -110,7 +111,10 @@ def test_load_fills_full_text_indexes_and_puts_their_triggers_back():
 
 @pytest.mark.django_db
 def test_load_writes_groups_that_pass_the_models_validation():
+    before = caching.generation()
     loaded = synthetic.load(300, seed=2, batch_size=128)
+    # A load is a change to the directory: no cached search outcome survives it.
+    assert caching.generation() > before
     assert Organization.objects.count() == 300 == loaded.groups
     assert Organization.objects.published().count() == loaded.published
     assert Organization.causes.through.objects.count() == loaded.cause_links
