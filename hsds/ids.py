@@ -11,14 +11,20 @@ Ids are made, so they need no storing to be handed out; to find an entry by one,
 organization, service, location and service at a location are stored in `hsds.EntryIds`.
 """
 
+import logging
 import uuid
 from functools import lru_cache
 
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
+from directory import caching
 from directory.models import Organization
 from hsds.models import EntryIds
+
+logger = logging.getLogger(__name__)
+CAUGHT_UP = "hsds:ids:caught-up"
 
 NAMESPACE = uuid.UUID("4c4e5c52-9d1d-4fe6-ba01-d498b3312192")
 CAUSES_TAXONOMY = "orgsite"
@@ -99,7 +105,7 @@ def remember(pks):
 def repair():
     """Store the ids of entries no save told about (bulk writes, renames); True if any were.
 
-    One query over the entries when nothing is out of date, which is the common case.
+    One query, a pass over the entries; it returns no rows when nothing is out of date.
     """
     stale = Organization.objects.filter(
         Q(hsds_ids__isnull=True)
@@ -126,15 +132,39 @@ def find(queryset, kind, wanted):
     """The entry of `queryset` whose `kind` has the HSDS id `wanted` (a UUID), or None.
 
     One indexed query when the id is stored. A miss (or a stored id that is out of date) first
-    stores the ids that no save told about, then looks once more.
+    catches up the ids no save told about, if anything was written since that was last done,
+    then looks once more.
     """
     if wanted is None:
         return None
-    lookup = {f"hsds_ids__{kind}_uuid": wanted}
+    # Unordered, so that the database starts from the id's index rather than the list's order.
+    found = queryset.filter(**{f"hsds_ids__{kind}_uuid": wanted}).order_by()
     for attempt in range(2):
-        for org in queryset.filter(**lookup)[:3]:
+        for org in found[:3]:
             if of(org, kind) == wanted:
                 return org
-        if attempt or not repair():
+        if attempt or not catch_up():
             return None
     return None
+
+
+def catch_up():
+    """repair(), unless nothing was written since it last ran; True if it stored any ids.
+
+    Every write to the directory bumps its generation (directory/caching.py), bulk writes too,
+    so a generation already caught up means there is nothing to look for: a lookup that finds
+    nothing then costs one indexed read more, not a pass over the entries.
+    """
+    now = caching.generation()
+    try:
+        done = cache.get(CAUGHT_UP)
+    except Exception:  # a cache that is down only means looking again
+        done = None
+    if done == now:
+        return False
+    stored = repair()
+    try:
+        cache.set(CAUGHT_UP, now, None)
+    except Exception:
+        logger.warning("cache unavailable; HSDS ids will be checked again", exc_info=True)
+    return stored

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from curation.importing import import_organizations
 from directory.models import Organization
 from hsds import ids, importing
 from hsds.models import EntryIds, ExternalRecord
@@ -68,32 +69,46 @@ def test_every_save_keeps_the_stored_ids(client, db):
     assert client.get(f"{HSDS}/services/{new}").status_code == 200
 
 
-def test_entries_written_in_bulk_are_found_on_the_first_miss(client, db):
+def test_entries_the_curators_csv_import_writes_are_found_on_the_first_miss(client, db):
+    """The CSV import writes in bulk (no save, no signal): its entries and renames are caught up
+    by the first lookup that misses, as it bumps the directory's generation."""
     cause = make_category()
-    org = make_org(causes=[cause], slug="renamed-in-bulk")
-    Organization.objects.filter(pk=org.pk).update(slug="renamed-quietly")
-    bulk = Organization.objects.bulk_create(
-        [
-            Organization(name=f"Bulk {n}", slug=f"bulk-{n}", status="published", coverage="online")
-            for n in range(3)
-        ]
-    )
-    assert not EntryIds.objects.filter(organization__in=bulk).exists()
+    make_org(causes=[cause], slug="renamed-in-bulk", external_id="ext-1")
+    new = [
+        {
+            "slug": f"bulk-{n}",
+            "name": f"Bulk {n}",
+            "status": "published",
+            "coverage": "online",
+            "causes": cause.slug,
+        }
+        for n in range(3)
+    ]
+    rename = {"external_id": "ext-1", "slug": "renamed-by-csv", "name": "Renamed"}
+    for headers, rows in ((list(new[0]), new), (list(rename), [rename])):
+        report = import_organizations(headers, rows, commit=True)
+        assert report.committed and not report.errors, [str(e) for e in report.errors]
+    bulk = Organization.objects.filter(slug__startswith="bulk-")
+    assert bulk.count() == 3 and not EntryIds.objects.filter(organization__in=bulk).exists()
     wanted = ids.child(ids.from_slug("bulk-1"), "service")
     assert client.get(f"{HSDS}/services/{wanted}").status_code == 200
     assert EntryIds.objects.filter(organization__in=bulk).count() == 3
-    renamed = ids.child(ids.from_slug("renamed-quietly"), "service")
+    renamed = ids.child(ids.from_slug("renamed-by-csv"), "service")
     assert client.get(f"{HSDS}/services/{renamed}").status_code == 200
     stale = ids.child(ids.from_slug("renamed-in-bulk"), "service")
     assert client.get(f"{HSDS}/services/{stale}").status_code == 404
 
 
-def test_a_miss_costs_one_more_query_when_nothing_is_out_of_date(client, db):
+def test_a_miss_costs_one_more_query_once_the_ids_are_caught_up(client, db):
     make_org(causes=[make_category()], slug="present")
     unknown = "00000000-0000-4000-8000-000000000000"
     with CaptureQueriesContext(connection) as captured:
         assert client.get(f"{HSDS}/services/{unknown}").status_code == 404
-    assert len(captured) == 2  # the lookup, then the check for ids no save told about
+    # The lookup, the directory's generation, and (something was written) the catching up.
+    assert len(captured) == 3
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"{HSDS}/services/{unknown}").status_code == 404
+    assert len(captured) == 2  # nothing written since: the lookup and the generation only
     with CaptureQueriesContext(connection) as captured:
         assert client.get(f"{HSDS}/services/not-a-uuid").status_code == 404
     assert len(captured) == 0
