@@ -208,6 +208,7 @@ def main(argv=None):
     var_dir.mkdir(parents=True, exist_ok=True)
     # Progress lines in every process show the time since this one started.
     os.environ["BENCH_STARTED"] = str(time.time())
+    load_before = report.load_average()
     env = base_env(args)
     prepare(env, var_dir)
     settings = {
@@ -238,6 +239,7 @@ def main(argv=None):
             "commit": report.commit(),
             "command": shlex.join(["python", "-m", "benchmarks", *argv]),
             "seconds": seconds,
+            "load_average": (load_before, report.load_average()),
         }
         notes = Path(args.notes).read_text() if args.notes else ""
         Path(args.write).write_text(report.markdown(results, settings, run, notes))

@@ -88,6 +88,14 @@ def machine():
     }
 
 
+def load_average():
+    """The one-minute load average (None where the system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def commit():
     """The short commit, marked when the work tree has uncommitted changes."""
     try:
@@ -420,8 +428,14 @@ def markdown(results, settings, run, notes=""):
         f"- Command: `{run['command']}`",
         f"- Databases: {', '.join(sorted({r['version'] for r in results}))}",
         f"- Total time: {run['seconds'] / 60:.1f} minutes",
-        "",
     ]
+    before, after = run.get("load_average", (None, None))
+    if before is not None and after is not None:
+        lines.append(
+            f"- Load average (1 min) at the start and the end: {before:.1f} and {after:.1f} on "
+            f"{info['cores']} cores; other work on the machine lowers every number, the floor's too"
+        )
+    lines.append("")
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
     all_tables = tables(results, settings)
