@@ -22,7 +22,7 @@ def official():
     if not schemas.available():
         reason = (
             "the official HSDS 3.0 schemas are not here: set HSDS_SCHEMA_DIR to a copy of the "
-            "schema/ folder of openreferral/specification at the 3.0 tag (see docs/hsds.md)"
+            "schema/ folder of openreferral/specification at the v3.0 tag (see docs/hsds.md)"
         )
         if os.environ.get(REQUIRE):
             pytest.fail(f"{REQUIRE} is set but {reason}")

@@ -111,6 +111,12 @@ def test_every_response_validates_strictly(client, seeded_db, db, official):
     assert body["total_items"] == published
     _, full = get(client, f"{HSDS}/service_at_locations", per_page=500, full="true")
     page_valid(full, "compiled/service_at_location.json")
+    for params in ({"postcode": "94704"}, {"postcode": "94704", "proximity": "20000"}):
+        _, near = get(client, f"{HSDS}/service_at_locations", per_page=500, **params)
+        assert near["total_items"] > 0
+        page_valid(near, "compiled/service_at_location_list.json")
+        _, near = get(client, f"{HSDS}/service_at_locations", per_page=500, full="true", **params)
+        page_valid(near, "compiled/service_at_location.json")
     for item in body["contents"]:
         _, one = get(client, f"{HSDS}/service_at_locations/{item['id']}")
         valid("compiled/service_at_location.json", one)

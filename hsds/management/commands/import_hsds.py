@@ -5,8 +5,9 @@ from hsds.importing import ImportFailed, import_hsds
 
 class Command(BaseCommand):
     help = (
-        "Import HSDS 3.0 data: a JSON service, organization, list or page of them, or a tabular "
-        "data package folder. Lists what it does to each record; --dry-run writes nothing."
+        "Import HSDS 3.0 data: a JSON organization, service or service at a location, a list or "
+        "an API page of them, or a tabular data package folder. Lists what it does to each "
+        "record, and what it refused and why; --dry-run writes nothing."
     )
 
     def add_arguments(self, parser):
