@@ -135,7 +135,9 @@ def test_proposed_edits_wait_for_a_curator_then_apply_with_history(client, cause
     assert client.get(f"/confirm/{token}/").status_code == 410
 
 
-def test_stale_entries_are_flagged_in_the_admin_and_shown_lower_in_search(admin_client, cause):
+def test_stale_entries_are_flagged_in_the_admin_and_on_cards_in_distance_order(
+    admin_client, client, cause
+):
     stale = make_org(
         name="Stale Nearest",
         latitude=37.8664,
@@ -157,8 +159,14 @@ def test_stale_entries_are_flagged_in_the_admin_and_shown_lower_in_search(admin_
     assert stale.is_stale and not fresh.is_stale
     outcome = who_covers(Organization.objects.published(), BERKELEY, 25)
     blocks = {block.key: [r.organization.name for r in block.results] for block in outcome.blocks}
-    assert blocks["covering"] == ["Fresh Farther", "Stale Nearest"]
+    # Nearest first and names in order, whatever the freshness: an order a reader can explain.
+    assert blocks["covering"] == ["Stale Nearest", "Fresh Farther"]
     assert blocks["national"] == ["A Fresh National", "Stale National"]
+    # The stale entry says so on its card instead.
+    page = client.get("/search/", {"near": "94704"}).content.decode()
+    card = page[page.index("Stale Nearest") :]
+    card = card[: card.index("</article>")]
+    assert "Unconfirmed since" in card
     html = admin_client.get("/admin/directory/organization/?stale=yes").content.decode()
     assert "Stale Nearest" in html and "Fresh Farther" not in html
     with override_settings(CURATION_STALE_AFTER_MONTHS=24):
