@@ -355,15 +355,6 @@ class Organization(models.Model):
         """Entries last verified before this date are stale (CURATION_STALE_AFTER_MONTHS)."""
         return months_before(today or timezone.localdate(), settings.CURATION_STALE_AFTER_MONTHS)
 
-    @classmethod
-    def staleness(cls):
-        """A sort expression: 0 for entries verified recently, 1 for stale ones."""
-        return models.Case(
-            models.When(last_verified__gte=cls.stale_cutoff(), then=models.Value(0)),
-            default=models.Value(1),
-            output_field=models.IntegerField(),
-        )
-
     @property
     def is_stale(self):
         """Not confirmed by its organizers or a curator for CURATION_STALE_AFTER_MONTHS."""

@@ -88,9 +88,8 @@ class OrganizationQuerySet(models.QuerySet):
         """Groups whose public point is in the bounding box of a circle (and, with `inside`, not
         in the box of that smaller circle: a ring). Reads the search index only.
         """
-        return self.filter(_box_q(latitude, longitude, miles)).exclude(
-            _box_q(latitude, longitude, inside) if inside else Q(pk__in=[])
-        )
+        ring = self.filter(_box_q(latitude, longitude, miles))
+        return ring.exclude(_box_q(latitude, longitude, inside)) if inside else ring
 
     def placed(self):
         """Local and regional groups: the ones a distance and a coverage radius apply to."""
