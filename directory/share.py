@@ -18,7 +18,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from directory.models import Category, Organization
 
-SHARE_IMAGE = "directory/share.png"  # 1200 x 630, made by `python -m directory.share_image`
+SHARE_IMAGE = "share.png"  # 1200 x 630, made by `python -m directory.share_image`
 SHARE_IMAGE_SIZE = (1200, 630)
 SITEMAP_MAX_AGE = 3600
 
@@ -86,7 +86,7 @@ def robots_txt(request):
 @cache_control(public=True, max_age=604800)
 def favicon(request):
     """/favicon.ico for browsers and tools that ask for it by that name (pages link the SVG)."""
-    path = finders.find("directory/favicon.ico")
+    path = finders.find("favicon.ico")
     if not path:
         raise Http404
     return FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115

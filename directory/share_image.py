@@ -1,12 +1,12 @@
 """Draws the site's share image and favicon.ico from the favicon's mark (a red disc with a white
 centre), so they need no design tool: `python -m directory.share_image` rewrites both files in
-directory/static/directory/. They carry no words, so they suit every language and site name."""
+static/. They carry no words, so they suit every language and site name."""
 
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-STATIC = Path(__file__).resolve().parent / "static" / "directory"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 BRAND, BRAND_DARK, ACCENT, WHITE = "#2f4ac0", "#22368f", "#b3261e", "#ffffff"
 
 

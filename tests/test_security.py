@@ -242,7 +242,7 @@ def test_every_url_pattern_sends_the_security_headers(
 
 def test_static_files_send_the_headers_too(production_https):
     # WhiteNoise answers before the CSP middleware (a stylesheet runs nothing to restrict).
-    response = Client().get("/static/directory/css/site.css", secure=True)
+    response = Client().get("/static/css/site.css", secure=True)
     assert response.status_code == 200
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -56,7 +56,7 @@ def test_pages_carry_link_preview_tags(client, org, path):
     html = client.get(path).content.decode()
     for key in ("og:title", "og:description", "og:url", "og:image", "twitter:title"):
         assert _meta(html, key), (path, key)
-    assert _meta(html, "og:image") == "http://testserver/static/directory/share.png"
+    assert _meta(html, "og:image") == "http://testserver/static/share.png"
     assert _meta(html, "twitter:card") == "summary_large_image"
     assert _meta(html, "og:locale") == "en_US"
     assert _meta(html, "og:url") == re.search(r'<link rel="canonical" href="([^"]+)"', html)[1]
@@ -179,10 +179,10 @@ def test_favicon_and_share_image_are_real_images(client, db):
     assert response.headers["Content-Type"] == "image/x-icon"
     icon = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert icon.format == "ICO"
-    with Image.open(finders.find("directory/share.png")) as image:
+    with Image.open(finders.find("share.png")) as image:
         assert image.size == (1200, 630)
     html = client.get("/").content.decode()
-    assert 'rel="icon" href="/static/directory/favicon.svg"' in html
+    assert 'rel="icon" href="/static/favicon.svg"' in html
 
 
 @pytest.mark.browser
