@@ -139,6 +139,14 @@ class Organization(models.Model):
         help_text=_("Shown only when the address is public."),
     )
     address_public = models.BooleanField(_("address is public"), default=False)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "For groups at risk of harassment: shown at city level only, with no map marker, "
+            "and kept out of search engines, the sitemap and the open-data export."
+        ),
+    )
     city = models.CharField(_("city"), max_length=100, blank=True)
     state = models.CharField(
         _("state / region"), max_length=50, blank=True, help_text=_("US: two-letter code.")
@@ -218,6 +226,18 @@ class Organization(models.Model):
         help_text=_("iCalendar BYDAY: TU for every Tuesday, 2TH for the second Thursday."),
     )
     meeting_time = models.TimeField(_("meeting start time"), null=True, blank=True)
+    meeting_timezone = models.CharField(
+        _("meeting time zone"),
+        max_length=40,
+        blank=True,
+        help_text=_("Leave empty to use the time zone of the group's state."),
+    )
+    events_feed_url = models.URLField(
+        _("events calendar"),
+        max_length=500,
+        blank=True,
+        help_text=_("A public calendar address (.ics); the group's page shows its next event."),
+    )
     languages = models.CharField(
         _("languages spoken"),
         max_length=60,

@@ -1,12 +1,21 @@
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 # One headless Chromium per browser test module, found by name wherever a test asks for it.
 from tests.browser import browser  # noqa: F401
 
 # The official HSDS schemas (skipped with the reason when absent) or, as on a fresh clone, none.
 from tests.hsds_helpers import official, without_schemas  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request under /es/ leaves its language active in the thread (the locale middleware
+    activates but never deactivates), so the next test's command output would come out Spanish."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
