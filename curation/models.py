@@ -208,3 +208,76 @@ class Proposal(Reviewed):
 
     def __str__(self):
         return f"{self.organization} ({self.created:%Y-%m-%d})"
+
+
+class LinkCheckQuerySet(models.QuerySet):
+    def failing(self):
+        """Links whose last check failed."""
+        return self.filter(consecutive_failures__gt=0)
+
+    def failing_twice(self):
+        """Links of published groups that failed the last two checks in a row (or more)."""
+        return self.filter(
+            consecutive_failures__gte=LinkCheck.FLAG_AFTER,
+            organization__status=Organization.Status.PUBLISHED,
+        )
+
+    def organizations(self):
+        """The groups these links belong to, each once: `failing_twice().organizations()`."""
+        return Organization.objects.filter(pk__in=self.values("organization"))
+
+
+class LinkCheck(models.Model):
+    """The latest check of one of a group's public links (`check_links`), and its failure run."""
+
+    FLAG_AFTER = 2  # failures in a row before curators are told
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="link_checks",
+        verbose_name=_("organization"),
+    )
+    url = models.URLField(_("link"), max_length=500)
+    # The HTTP status of the last answer; empty when there was none (timeout, refused, bad name).
+    status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("problem"), max_length=200, blank=True)
+    ok = models.BooleanField(_("working"), default=False)
+    checked_at = models.DateTimeField(_("checked"))
+    consecutive_failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
+
+    objects = LinkCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-consecutive_failures", "organization", "url"]
+        verbose_name = _("link check")
+        verbose_name_plural = _("link checks")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "url"], name="linkcheck_org_url"),
+        ]
+        indexes = [models.Index(fields=["consecutive_failures"], name="linkcheck_failures")]
+
+    def __str__(self):
+        return self.url
+
+
+class NextEvent(models.Model):
+    """The next public event in a group's own calendar feed, as `check_links` last read it."""
+
+    organization = models.OneToOneField(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="next_event",
+        verbose_name=_("organization"),
+    )
+    summary = models.CharField(_("event"), max_length=200)
+    start = models.DateTimeField(_("starts"))
+    all_day = models.BooleanField(_("all day"), default=False)
+    fetched_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("next public event")
+        verbose_name_plural = _("next public events")
+
+    def __str__(self):
+        return f"{self.summary} ({self.start:%Y-%m-%d})"
