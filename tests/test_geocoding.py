@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from directory import geo, geocoding, geocoding_build
+from directory import geo, geocoding, geocoding_build, geocoding_format
 from directory.geocoding import (
     Place,
     PlaceNotFound,
@@ -548,8 +548,8 @@ def test_lookup_file_cannot_run_code(tmp_path):
     path = tmp_path / "evil.pickle"
     path.write_bytes(pickle.dumps(os.system))
     with pytest.raises(pickle.UnpicklingError):
-        geocoding_build.read(path)
-    assert geocoding_build.read_meta(path) is None
+        geocoding_format.read(path)
+    assert geocoding_format.read_meta(path) is None
 
 
 @pytest.fixture
@@ -560,7 +560,7 @@ def fake_build(monkeypatch, built_file):
     def build(path):
         built.append(path)
         shutil.copy2(built_file[0], path)
-        return geocoding_build.read(path)
+        return geocoding_format.read(path)
 
     monkeypatch.setattr(geocoding_build, "build", build)
     return built
@@ -587,13 +587,13 @@ def test_warm_does_nothing_without_a_file(fake_build, tmp_path, settings):
 
 def test_lookup_loads_once_across_threads(data_copy, monkeypatch):
     reads = []
-    real_read = geocoding_build.read
+    real_read = geocoding_format.read
 
     def counting_read(path):
         reads.append(path)
         return real_read(path)
 
-    monkeypatch.setattr(geocoding_build, "read", counting_read)
+    monkeypatch.setattr(geocoding_format, "read", counting_read)
     results = []
     threads = [threading.Thread(target=lambda: results.append(geocode("94704"))) for _ in range(8)]
     for thread in threads:
@@ -606,8 +606,13 @@ def test_lookup_loads_once_across_threads(data_copy, monkeypatch):
 
 def test_warm_loads_the_file(data_copy, monkeypatch):
     reads = []
-    real_read = geocoding_build.read
-    monkeypatch.setattr(geocoding_build, "read", lambda path: reads.append(path) or real_read(path))
+    real_read = geocoding_format.read
+
+    def counting_read(path):
+        reads.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(geocoding_format, "read", counting_read)
     geocoding.warm()
     geocode("94704")
     assert reads == [data_copy]
