@@ -6,6 +6,7 @@ from, so after an edit no server can answer from an older one. A cache that is d
 that misses: the search is computed and the reader never sees the outage.
 """
 
+import contextvars
 import functools
 import hashlib
 import logging
@@ -14,19 +15,39 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
+from django.http import HttpResponse
 from django.utils import translation
-from django.utils.cache import patch_cache_control
+from django.utils.cache import cc_delim_re, patch_cache_control
 
 logger = logging.getLogger(__name__)
 
 
+# The generation read at the start of this request, so a request that misses the page cache does
+# not read it again for the search cache.
+_request_generation = contextvars.ContextVar("request_generation", default=None)
+
+
 def generation():
-    """The directory's current generation number (one indexed read)."""
+    """The directory's current generation number (one read by primary key, without the ORM's
+    query building: every cached answer pays for it)."""
     from directory.models import Generation
 
-    return Generation.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+    known = _request_generation.get()
+    if known is not None:
+        return known
+
+    table = connection_for_read(Generation).ops.quote_name(Generation._meta.db_table)
+    with connection_for_read(Generation).cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {table} WHERE id = 1")  # noqa: S608 - a model's table
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def connection_for_read(model):
+    return connections[router.db_for_read(model)]
 
 
 def bump():
@@ -77,7 +98,9 @@ def public_page(max_age):
             response = view(request, *args, **kwargs)
             user = getattr(request, "user", None)
             signed_in = user is not None and user.is_authenticated
-            if response.status_code == 200 and not signed_in and not response.cookies:
+            # A page with a form carries a token tied to this reader's cookie: theirs alone.
+            form = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            if response.status_code == 200 and not (signed_in or form or response.cookies):
                 patch_cache_control(response, public=True, max_age=max_age)
             else:
                 patch_cache_control(response, private=True, no_cache=True)
@@ -112,3 +135,79 @@ def connect():
     m2m_changed.connect(
         changed, sender=Organization.causes.through, weak=False, dispatch_uid="generation-causes"
     )
+
+
+# Cookies that do not change what a public page shows: the language choice (its effect is in the
+# key below) and the CSRF secret (pages with a form are never kept, see `_keepable`).
+NEUTRAL_COOKIES = frozenset({settings.LANGUAGE_COOKIE_NAME, settings.CSRF_COOKIE_NAME})
+
+
+class PublicResponseCache:
+    """Whole answers to anonymous GETs, kept for SEARCH_CACHE_SECONDS under the generation.
+
+    It sits before the session, locale, CSRF, auth and CSP middleware, so a kept answer costs one
+    read of the generation number and one cache read, and skips them all. Only answers the view
+    marked `public` are kept (searches, the widget, the API, cause pages: see `public_page`), never
+    one that sets a cookie or carries a form's CSRF token, and never for a request with a session
+    or any cookie but the language choice. The key is the address, the host and the language the
+    locale middleware would pick for this request, so English, Spanish and the widget's presets
+    never mix. An edit anywhere bumps the generation, so no server answers from before it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        seconds = settings.SEARCH_CACHE_SECONDS
+        if seconds <= 0 or request.method not in ("GET", "HEAD") or not self._anonymous(request):
+            return self.get_response(request)
+        now = generation()
+        key = self._key(request, now)
+        kept = self._read(key)
+        if kept is not None:
+            content, headers = kept
+            return HttpResponse(content, headers=headers)
+        token = _request_generation.set(now)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_generation.reset(token)
+        if request.method == "GET" and self._keepable(request, response):
+            self._write(key, (response.content, dict(response.items())), seconds)
+        return response
+
+    @staticmethod
+    def _anonymous(request):
+        return all(name in NEUTRAL_COOKIES for name in request.COOKIES)
+
+    @staticmethod
+    def _key(request, now):
+        language = translation.get_language_from_request(request, check_path=True)
+        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.sha256(f"{language} {address}".encode()).hexdigest()
+        return f"page:{now}:{digest}"
+
+    @staticmethod
+    def _keepable(request, response):
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            and "public" in cc_delim_re.split(response.get("Cache-Control", ""))
+        )
+
+    @staticmethod
+    def _read(key):
+        try:
+            return cache.get(key)
+        except Exception:  # a cache outage is a miss, never an error page
+            logger.warning("page cache unavailable; answering uncached", exc_info=True)
+            return None
+
+    @staticmethod
+    def _write(key, value, seconds):
+        try:
+            cache.set(key, value, seconds)
+        except Exception:
+            logger.warning("page cache unavailable; answer not kept", exc_info=True)

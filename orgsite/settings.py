@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # Sheds requests whose client has gone; turns database and cache outages into 503s.
     "orgsite.outage.LoadSheddingMiddleware",
     "orgsite.outage.OutageMiddleware",
+    # Kept whole answers for anonymous readers, before the middleware they do not need.
+    "directory.caching.PublicResponseCache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "orgsite.i18n.PreferredLanguageMiddleware",
