@@ -152,7 +152,7 @@ def suggest(prefix: str, limit: int = 8) -> list[Place]:
 
 
 def reverse(latitude: float, longitude: float) -> Place:
-    """The point as given, labelled with the nearest known place ("near Berkeley, CA")."""
+    """The point as given, labelled with the nearest known place ("Berkeley, CA")."""
     return _point_place(*_checked_point(latitude, longitude), near=True)
 
 
@@ -481,7 +481,9 @@ def _point_place(latitude: float, longitude: float, *, near: bool) -> Place:
     if place_id is None:
         return Place(label, latitude, longitude, "coordinates", state="", country="")
     if near:
-        label = _("near %(place)s") % {"place": _city_label(lookup, place_id)}
+        # The place's name alone ("Berkeley, CA"): pages put it in sentences ("Groups near …",
+        # "21 groups for …"), and precision "coordinates" says it names a point near it.
+        label = _city_label(lookup, place_id)
     return Place(
         label=label,
         latitude=latitude,
