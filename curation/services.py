@@ -223,9 +223,27 @@ def organizations_mark_verified(orgs, user):
     return len(orgs)
 
 
-def organizations_merge(keep, duplicates, user):
-    """Merge duplicates into `keep`: fill its gaps, join causes, move queues; archive the rest."""
-    duplicates = [org for org in duplicates if org.pk != keep.pk]
+def merge_keeper(orgs):
+    """The entry a merge keeps: the published one confirmed most recently; the oldest if none is."""
+    return min(
+        orgs,
+        key=lambda org: (
+            org.status != Organization.Status.PUBLISHED,
+            -(org.last_verified.toordinal() if org.last_verified else 0),
+            org.created,
+        ),
+    )
+
+
+def organizations_merge(orgs, user, keep=None):
+    """Merge entries into one: fill its gaps, join causes, move queues; archive the rest.
+
+    The entry kept is `keep` if given, else `merge_keeper(orgs)`; it is returned.
+    """
+    if not orgs:
+        raise CurationError(_("Choose at least two entries to merge."))
+    keep = keep or merge_keeper(orgs)
+    duplicates = [org for org in orgs if org.pk != keep.pk]
     if not duplicates:
         raise CurationError(_("Choose at least two entries to merge."))
     with transaction.atomic():

@@ -6,13 +6,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from curation.privacy import privacy_facts
 from directory import geocoding
 from directory.caching import PAGE_MAX_AGE, public_page
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
 from directory.models import Category, Organization
 from orgsite import outage
+from orgsite.privacy import privacy_facts
 
 SUGGEST_MAX_QUERY = 100
 CAUSE_PAGE_SIZE = 25

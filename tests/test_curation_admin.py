@@ -1,5 +1,7 @@
 """Moderation in the admin: queues, bulk actions, history with revert, conflicts, editors."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -197,6 +199,17 @@ def test_bulk_archive_mark_verified_and_merge(client, cause, curator):
     stale.refresh_from_db()
     assert stale.status == "archived"
     assert stale.history.first().history_user == curator
+
+
+def test_a_merge_keeps_the_published_entry_confirmed_most_recently(cause):
+    day = datetime.date
+    pending = make_org(name="Tenants A", last_verified=day(2026, 9, 1), status="pending")
+    older = make_org(name="Tenants B", last_verified=day(2025, 1, 1), causes=[cause])
+    newer = make_org(name="Tenants C", last_verified=day(2026, 6, 1), causes=[cause])
+    assert services.organizations_merge([pending, older, newer], None) == newer
+    assert services.merge_keeper([pending]) == pending
+    with pytest.raises(services.CurationError):
+        services.organizations_merge([newer], None)
 
 
 def change_data(org, **fields):

@@ -97,7 +97,7 @@ def edit_category(org, labor):
 def edit_merge(org, labor):
     other = make_org(name="Aaa First", causes=[labor])
     before = Generation.objects.get(pk=1).value
-    organizations_merge(other, [org], None)
+    organizations_merge([other, org], None, keep=other)
     assert Generation.objects.get(pk=1).value > before
 
 

@@ -1,5 +1,5 @@
-"""Curators' tools: causes and organizations, with filters, search, a map preview, history with
-revert, CSV import and export, and the bulk actions of the curation queues."""
+"""Entries and causes: filters, search, a map preview, history with revert, CSV import and
+export, and the bulk actions (archive, mark verified, merge) of curation.services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,20 +45,12 @@ class StaleFilter(admin.SimpleListFilter):
         return queryset
 
 
-def https_by_default(field, **kwargs):
-    """Form fields for model fields, reading a bare domain as https:// (Django 6's default)."""
-    if isinstance(field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return field.formfield(**kwargs)
-
-
 class OrganizationForm(forms.ModelForm):
     # The version the curator's form was built from: a save is refused if the entry has moved on.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Organization
-        formfield_callback = https_by_default
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose what is shown)
 
     def __init__(self, *args, **kwargs):
@@ -242,17 +234,8 @@ class OrganizationAdmin(OrganizationImportExport, SimpleHistoryAdmin):
     @admin.action(description=_("Merge the selected duplicates"), permissions=["change"])
     def merge(self, request, queryset):
         orgs = list(queryset.prefetch_related(None))
-        # Keep the published entry confirmed most recently; the oldest if none is.
-        keep = min(
-            orgs,
-            key=lambda org: (
-                org.status != Organization.Status.PUBLISHED,
-                -(org.last_verified.toordinal() if org.last_verified else 0),
-                org.created,
-            ),
-        )
         try:
-            services.organizations_merge(keep, orgs, request.user)
+            keep = services.organizations_merge(orgs, request.user)
         except services.CurationError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
