@@ -386,7 +386,8 @@ def _fill(blocks, place, window=None):
             ]
             offset += block.total
     pks = {pending.row.pk for block in blocks for pending in block.results}
-    orgs = Organization.objects.in_bulk(pks)
+    # Each next event from a group's own calendar comes in the same query (a join).
+    orgs = Organization.objects.select_related("next_event").in_bulk(pks)
     prefetch_related_objects(list(orgs.values()), "causes")
     for block in blocks:
         results = []

@@ -1,12 +1,12 @@
 """Public pages: thin views over the search FilterSet and the published() queryset."""
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from directory import geocoding
+from directory import geocoding, meetings
 from directory.caching import PAGE_MAX_AGE, public_page
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
@@ -50,13 +50,41 @@ def search(request):
 @public_page(PAGE_MAX_AGE)
 def organization(request, slug):
     """One group: everything a newcomer needs to take the first step."""
-    org = get_object_or_404(Organization.objects.published().prefetch_related("causes"), slug=slug)
+    # The next event from the group's own calendar comes in the same query (a join).
+    published = Organization.objects.published().select_related("next_event")
+    org = get_object_or_404(published.prefetch_related("causes"), slug=slug)
     place, distance = _place_and_distance(request.GET.get("near", ""), org)
     return render(
         request,
         "directory/organization.html",
         {"org": org, "place": place, "distance": distance, "map": map_config([org])},
     )
+
+
+@require_GET
+@public_page(PAGE_MAX_AGE)
+def next_meeting_ics(request, slug):
+    """The group's next meeting as a calendar file to download ("Add to calendar")."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    body = meetings.next_meeting_ics(org, request.build_absolute_uri(org.get_absolute_url()))
+    if body is None:
+        raise Http404("This group has no regular meeting.")
+    return HttpResponse(
+        body,
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{org.slug}-next-meeting.ics"'},
+    )
+
+
+@require_GET
+@public_page(PAGE_MAX_AGE)
+def meetings_feed(request, slug):
+    """The group's regular meetings as an iCalendar feed (one recurring event) to subscribe to."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    body = meetings.meetings_feed_ics(org, request.build_absolute_uri(org.get_absolute_url()))
+    if body is None:
+        raise Http404("This group has no regular meeting.")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
 @require_GET
@@ -75,7 +103,11 @@ def category(request, slug):
         groups = groups.filter(coverage__in=["national", "online"]).order_by("name", "pk")
     start = (page - 1) * CAUSE_PAGE_SIZE
     # One row more than a page says whether there is a next one, without counting them all.
-    rows = list(groups.prefetch_related("causes")[start : start + CAUSE_PAGE_SIZE + 1])
+    rows = list(
+        groups.select_related("next_event").prefetch_related("causes")[
+            start : start + CAUSE_PAGE_SIZE + 1
+        ]
+    )
     return render(
         request,
         "directory/category.html",
