@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from directory.maps import public_point
+from directory.maps import public_address, public_point, public_precision
 from directory.models import Category, Organization
 
 
@@ -96,7 +96,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(org.get_absolute_url())
 
     def get_address(self, org) -> str | None:
-        return org.address if org.address_public and org.address else None
+        return public_address(org) or None
 
     def get_latitude(self, org) -> float | None:
         point = public_point(org)
@@ -107,8 +107,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return point[1] if point else None
 
     def get_precision(self, org) -> str:
-        exact = org.precision == Organization.Precision.EXACT and org.address_public
-        return "exact" if exact else "approximate"
+        return public_precision(org)
 
     def get_languages(self, org) -> list[str]:
         return org.language_codes
@@ -223,7 +222,6 @@ def cause_dict(cause):
 def organization_dict(org, absolute):
     """One group as OrganizationSerializer shows it; `absolute` turns a path into a URL."""
     point = public_point(org)
-    exact = org.precision == Organization.Precision.EXACT and org.address_public
     updated = timezone.localtime(org.updated).isoformat() if org.updated else None
     if updated and updated.endswith("+00:00"):
         updated = updated[:-6] + "Z"
@@ -234,14 +232,14 @@ def organization_dict(org, absolute):
         "summary": org.summary,
         "description": org.description,
         "causes": [cause_dict(cause) for cause in org.causes.all()],
-        "address": org.address if org.address_public and org.address else None,
+        "address": public_address(org) or None,
         "city": org.city,
         "state": org.state,
         "postal_code": org.postal_code,
         "country": org.country,
         "latitude": point[0] if point else None,
         "longitude": point[1] if point else None,
-        "precision": "exact" if exact else "approximate",
+        "precision": public_precision(org),
         "coverage": org.coverage,
         "coverage_radius": org.coverage_radius,
         "website": org.website,

@@ -13,6 +13,9 @@ MILES_PER_DEGREE = 69.05
 # Without a public street address, a group's point is published only to two decimals (about a
 # kilometre), so no answer of the site depends on where an organizer really is.
 PRIVATE_POINT_DECIMALS = 2
+# A sensitive entry (a group at risk of harassment) is published at about city level: one decimal,
+# a cell about 11 km north to south, whatever its address and however exact its point.
+SENSITIVE_POINT_DECIMALS = 1
 # The search index's longitude bands: a tenth of a degree wide (about 5 miles in the US).
 CELLS_PER_DEGREE = 10
 
@@ -90,8 +93,10 @@ class RoundTo(models.Func):
 
 
 def public_coordinate(name):
-    """The public value of a coordinate column: exact only for a public exact address."""
+    """The public value of a coordinate column: exact only for a public exact address, and
+    coarse (city level) for a sensitive entry whatever else it says."""
     return models.Case(
+        models.When(sensitive=True, then=RoundTo(models.F(name), SENSITIVE_POINT_DECIMALS)),
         models.When(models.Q(precision="exact", address_public=True), then=models.F(name)),
         default=RoundTo(models.F(name), PRIVATE_POINT_DECIMALS),
         output_field=models.FloatField(),

@@ -1,6 +1,6 @@
 """What the site gives to crawlers, link previews and browsers: robots.txt, the sitemap (every
-published group and every cause, in every language), the favicon, the JavaScript catalog, and
-the schema.org description of a group."""
+published group but the sensitive ones, and every cause, in every language), the favicon, the
+JavaScript catalog, and the schema.org description of a group."""
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import last_modified, require_safe
 from django.views.i18n import JavaScriptCatalog
 
+from directory.maps import public_address
 from directory.models import Category, Organization
 
 SHARE_IMAGE = "share.png"  # 1200 x 630, made by `python -m directory.share_image`
@@ -35,7 +36,13 @@ class GroupSitemap(_Localised):
     priority = 0.8
 
     def items(self):
-        return Organization.objects.published().only("slug", "updated").order_by("pk")
+        # A sensitive entry asks search engines not to index it; the sitemap does not offer it.
+        return (
+            Organization.objects.published()
+            .filter(sensitive=False)
+            .only("slug", "updated")
+            .order_by("pk")
+        )
 
     def lastmod(self, org):
         return org.updated
@@ -142,6 +149,21 @@ def meeting_schedule(org):
     return schedule
 
 
+def postal_address(org):
+    """schema.org PostalAddress of a group: its place, and its street only when public."""
+    address = {"@type": "PostalAddress", "addressCountry": org.country}
+    if org.city:
+        address["addressLocality"] = org.city
+    if org.state:
+        address["addressRegion"] = org.state
+    if org.postal_code:
+        address["postalCode"] = org.postal_code
+    street = public_address(org)
+    if street:
+        address["streetAddress"] = street
+    return address
+
+
 def organization_json_ld(request, org):
     """schema.org Organization for a group page, with an Event for its regular meeting."""
     url = request.build_absolute_uri(org.get_absolute_url())
@@ -161,16 +183,11 @@ def organization_json_ld(request, org):
         data["telephone"] = org.phone
     if org.logo:
         data["logo"] = request.build_absolute_uri(org.logo.url)
-    address = {"@type": "PostalAddress", "addressCountry": org.country}
-    if org.city:
-        address["addressLocality"] = org.city
-    if org.state:
-        address["addressRegion"] = org.state
-    if org.postal_code:
-        address["postalCode"] = org.postal_code
-    if org.address and org.address_public:
-        address["streetAddress"] = org.address
-    data["address"] = address
+    # A sensitive entry's page is kept out of search engines and tells machines nothing of where
+    # the group is; its city is on the page for people.
+    address = None if org.sensitive else postal_address(org)
+    if address:
+        data["address"] = address
     causes = [cause.name for cause in org.causes.all()]
     if causes:
         data["knowsAbout"] = causes
@@ -189,12 +206,11 @@ def organization_json_ld(request, org):
                 if org.virtual_participation
                 else "https://schema.org/OfflineEventAttendanceMode"
             ),
-            "location": (
-                {"@type": "Place", "address": address}
-                if org.coverage != Organization.Coverage.ONLINE
-                else {"@type": "VirtualLocation", "url": org.website or url}
-            ),
         }
+        if org.coverage == Organization.Coverage.ONLINE:
+            event["location"] = {"@type": "VirtualLocation", "url": org.website or url}
+        elif address:
+            event["location"] = {"@type": "Place", "address": address}
         data["event"] = event
     return data
 
