@@ -70,7 +70,8 @@ class Category(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     objects = CategoryQuerySet.as_manager()
-    history = HistoricalRecords()
+    # History is registered in directory/translation.py, after the per-language fields exist, so
+    # that each record keeps the name and description in every language.
 
     class Meta:
         ordering = ["order", "name"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from directory.models import Category, Organization
 
@@ -38,6 +39,13 @@ def read_seed(name, seeds_dir=SEEDS_DIR):
 @transaction.atomic
 def load_seeds(seeds_dir=SEEDS_DIR, dry_run=False):
     """Create or update causes and groups from the seed files; return a report for each."""
+    # A cause's "name" and "description" are its English ones, beside "name_es" and so on
+    # (directory/translation.py), whatever language the caller has active.
+    with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+        return _load_seeds(seeds_dir, dry_run)
+
+
+def _load_seeds(seeds_dir, dry_run):
     categories = _upsert(Category, read_seed("categories.json", seeds_dir))
     by_slug = {category.slug: category for category in Category.objects.all()}
     organizations = SeedReport()

@@ -32,6 +32,9 @@ elif not SECRET_KEY or not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Causes' names and descriptions in each language (directory/translation.py); before the
+    # admin, so that the admin's forms see the translated fields.
+    "modeltranslation",
     # The admin, with two-factor sign-in (orgsite/admin_site.py).
     "orgsite.apps.OrgsiteAdminConfig",
     "django.contrib.auth",
@@ -205,6 +208,12 @@ LANGUAGES = [("en", _("English"))] + [
     for path in sorted(LOCALE_PATHS[0].glob("*/LC_MESSAGES/django.mo"))
     if path.parent.parent.name in LANG_INFO and path.parent.parent.name != "en"
 ]
+# Translated model fields (causes' names and descriptions) have one column per language, so their
+# languages are listed here rather than read from locale/: a third one needs a migration too
+# (README, Languages). A cause not yet translated shows its English name.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "es")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 # The language cookie is the only cookie a public page can cause: it records a reader's choice
 # in the switcher, for a year, and is sent only to this site.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

@@ -82,7 +82,13 @@ def test_placeholders_survive_translation():
 
 @pytest.fixture
 def group(db):
-    cause = make_category(slug="immigrant-rights", name="Derechos de inmigrantes")
+    cause = make_category(
+        slug="immigrant-rights",
+        name="Immigrant rights",
+        name_es="Derechos de inmigrantes",
+        description="Rapid response networks that stand with immigrant neighbors.",
+        description_es="Redes de respuesta rápida que apoyan a nuestros vecinos inmigrantes.",
+    )
     return make_org(
         causes=[cause],
         name="Comité Vecinal del Barrio",
@@ -430,6 +436,17 @@ SPANISH_PAGES = [
 ]
 
 
+def _english_cause_words_left(html):
+    """Causes' English names and descriptions (from the database, not the catalog) on a page."""
+    from directory.models import Category
+
+    parser = _Text()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.parts).split())
+    english = Category.objects.values_list("name_en", "description_en")
+    return [words for pair in english for words in pair if words and words in text]
+
+
 @pytest.mark.parametrize("path", SPANISH_PAGES)
 def test_spanish_pages_have_no_english_left(client, spanish_site, path):
     response = client.get(path)
@@ -437,6 +454,7 @@ def test_spanish_pages_have_no_english_left(client, spanish_site, path):
     html = response.content.decode()
     assert re.search(r'<html lang="es"', html), path
     assert _english_left(html) == [], path
+    assert _english_cause_words_left(html) == [], path
 
 
 def test_spanish_forms_with_errors_have_no_english_left(client, spanish_site):
@@ -478,3 +496,72 @@ def test_the_admin_speaks_spanish_under_es_and_has_the_switcher(admin_client, gr
     assert '<html lang="es"' in html
     assert 'action="/es/language/"' in html
     assert 'name="language" value="en" lang="en">English</button>' in html
+
+
+# --- Causes' names and descriptions --------------------------------------------------------------
+
+
+def test_causes_speak_the_pages_language(client, group):
+    for path in ("/es/causes/", "/es/causes/immigrant-rights/", "/es/search/?near=94704"):
+        html = client.get(path).content.decode()
+        assert "Derechos de inmigrantes" in html, path
+        assert "Immigrant rights" not in html, path
+    html = client.get("/es/groups/comite-vecinal/").content.decode()
+    assert ">Derechos de inmigrantes</a>" in html
+    cause_page = client.get("/es/causes/immigrant-rights/").content.decode()
+    assert "Redes de respuesta rápida" in cause_page
+    assert "Derechos de inmigrantes" in client.get("/embed/?near=94704&locale=es").content.decode()
+    english = client.get("/causes/immigrant-rights/").content.decode()
+    assert "Immigrant rights" in english and "Derechos de inmigrantes" not in english
+
+
+def test_a_cause_not_yet_translated_shows_its_english_name(client, group):
+    make_category(slug="peace", name="Peace & anti-war")
+    assert "Peace &amp; anti-war" in client.get("/es/causes/").content.decode()
+
+
+def test_the_api_keeps_causes_in_english_whatever_the_reader_speaks(client, group):
+    spanish = {"HTTP_ACCEPT_LANGUAGE": "es", "HTTP_COOKIE": "django_language=es"}
+    causes = client.get("/api/v1/categories/", **spanish).json()["results"]
+    assert [c["name"] for c in causes] == ["Immigrant rights"]
+    found = client.get("/api/v1/organizations/?near=94704", **spanish).json()["results"]
+    causes = found[0]["organization"]["causes"]
+    assert causes == [{"slug": "immigrant-rights", "name": "Immigrant rights"}]
+
+
+def test_every_seeded_cause_has_its_spanish_name_and_description(db):
+    from django.utils import translation
+
+    from directory.models import Category
+    from directory.seeding import load_seeds
+
+    with translation.override("es"):
+        load_seeds()
+    causes = list(Category.objects.all())
+    assert len(causes) > 10
+    for cause in causes:
+        assert cause.name_es and cause.name_es != cause.name_en, cause.slug
+        assert cause.description_es and cause.description_es != cause.description_en, cause.slug
+    assert Category.objects.get(slug="immigrant-rights").name_en == "Immigrant rights"
+    # Loading again, in either language, changes nothing.
+    assert str(load_seeds()[0]) == f"0 created, 0 updated, {len(causes)} unchanged"
+
+
+def test_a_cause_history_keeps_both_languages_and_reverts_them(group):
+    from django.utils import translation
+
+    from directory.models import Category
+
+    cause = Category.objects.get(slug="immigrant-rights")
+    with translation.override("es"):
+        cause.name = "Inmigración"
+        cause.save()
+    cause.refresh_from_db()
+    assert (cause.name_en, cause.name_es) == ("Immigrant rights", "Inmigración")
+    latest, first = cause.history.all()[:2]
+    assert (latest.name_en, latest.name_es) == ("Immigrant rights", "Inmigración")
+    assert (first.name_en, first.name_es) == ("Immigrant rights", "Derechos de inmigrantes")
+    first.instance.save()
+    cause.refresh_from_db()
+    assert (cause.name_en, cause.name_es) == ("Immigrant rights", "Derechos de inmigrantes")
+    assert cause.history.count() == 3
