@@ -2,11 +2,13 @@
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils import translation
 
 from directory.models import Category, Organization
@@ -50,7 +52,7 @@ def _load_seeds(seeds_dir, dry_run):
     by_slug = {category.slug: category for category in Category.objects.all()}
     organizations = SeedReport()
     for record in read_seed("organizations.json", seeds_dir):
-        record = dict(record)
+        record = _dated(dict(record))
         try:
             causes = {by_slug[slug] for slug in record.pop("causes")}
         except KeyError as error:
@@ -65,6 +67,21 @@ def _load_seeds(seeds_dir, dry_run):
     if dry_run:
         transaction.set_rollback(True)
     return categories, organizations
+
+
+def _dated(record, today=None):
+    """A seed record with `verified_days_ago` turned into a `last_verified` date.
+
+    Counted back from the day of loading, so the demo never ages: loading again the same day
+    gives the same dates (and changes nothing); a later day moves them all along.
+    """
+    if "verified_days_ago" in record:
+        days = record.pop("verified_days_ago")
+        if days is not None and not (isinstance(days, int) and 0 <= days <= 36500):
+            raise SeedError(f"organizations.json {record.get('slug')}: verified_days_ago: {days!r}")
+        today = today or timezone.localdate()
+        record["last_verified"] = None if days is None else (today - timedelta(days=days))
+    return record
 
 
 def _upsert(model, records):
