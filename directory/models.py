@@ -44,8 +44,37 @@ SOCIAL_LABELS = {
     "youtube.com": "YouTube",
     "threads.net": "Threads",
     "mastodon.social": "Mastodon",
+    "mastodon.online": "Mastodon",
     "linkedin.com": "LinkedIn",
+    "youtu.be": "YouTube",
+    "fb.com": "Facebook",
+    "t.me": "Telegram",
+    "whatsapp.com": "WhatsApp",
+    "chat.whatsapp.com": "WhatsApp",
+    "discord.gg": "Discord",
+    "reddit.com": "Reddit",
+    "linktr.ee": "Linktree",
 }
+SOCIAL_NAMES = {label.lower(): label for label in SOCIAL_LABELS.values()}
+EXAMPLE_DOMAINS = ("example.org", "example.net", "example.com")
+
+
+def social_label(url):
+    """A social link's name for a reader: its site ("Instagram"), else its domain."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if host in SOCIAL_LABELS:
+        return SOCIAL_LABELS[host]
+    first = parts.path.strip("/").split("/")[0].lower()
+    # Sample data points at the reserved example domains, one path per site it stands in for
+    # ("example.net/instagram/group"): named after that site, as the real link would be.
+    if host in EXAMPLE_DOMAINS and first in SOCIAL_NAMES:
+        return SOCIAL_NAMES[first]
+    if first.startswith("@") and len(first) > 1:
+        return "Mastodon"  # any instance: profiles are /@name
+    return host
 
 
 def months_before(day, months):
@@ -402,18 +431,11 @@ class Organization(models.Model):
     @property
     def social_link_list(self):
         """(label, url) pairs for the social links, labelled by their site."""
-        from urllib.parse import urlsplit
-
         links = []
         for line in self.social_links.splitlines():
             url = line.strip()
-            if not url.startswith(("https://", "http://")):
-                continue
-            parts = urlsplit(url)
-            host = parts.netloc.lower().removeprefix("www.")
-            # An unknown site is named by its host and first path segment ("linktr.ee/group").
-            first = parts.path.strip("/").split("/")[0]
-            links.append((SOCIAL_LABELS.get(host) or "/".join(filter(None, [host, first])), url))
+            if url.startswith(("https://", "http://")):
+                links.append((social_label(url), url))
         return links
 
     @property

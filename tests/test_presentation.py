@@ -41,8 +41,16 @@ def test_social_links_are_labelled_and_only_web_links_kept(db):
     )
     assert org.social_link_list == [
         ("Instagram", "https://www.instagram.com/group"),
-        ("example.net/mastodon", "https://example.net/mastodon/group"),
+        ("Mastodon", "https://example.net/mastodon/group"),
     ]
+    many = make_org(
+        social_links="https://m.facebook.com/g\nhttps://bsky.app/profile/g\n"
+        "https://social.coop/@group\nhttps://www.example.org/instagram/g\n"
+        "https://linktr.ee/g\nhttps://forum.example.coop/groups/g"
+    )
+    labels = [label for label, _ in many.social_link_list]
+    sites = ["Facebook", "Bluesky", "Mastodon", "Instagram", "Linktree"]
+    assert labels == [*sites, "forum.example.coop"]  # an unknown site: its domain
 
 
 def test_factories_make_valid_published_rows(db):
