@@ -12,6 +12,7 @@ from curation.abuse import SpamCheckedForm
 from curation.models import DETAILS_MAX_LENGTH, Report
 from curation.services import PROPOSABLE_FIELDS
 from directory.fields import CauseField
+from directory.geocoding import us_states
 from directory.models import Category, Organization
 
 TOO_LONG = _("Please shorten this to %(limit_value)d characters or fewer (it has %(show_value)d).")
@@ -43,6 +44,14 @@ def _model_max(name):
     return Organization._meta.get_field(name).max_length
 
 
+# Where suggestions come from; the directory places groups in these countries.
+SUGGEST_COUNTRIES = [("US", _("United States")), ("CA", _("Canada")), ("MX", _("Mexico"))]
+
+
+def _state_choices():
+    return [("", _("Choose a state")), *us_states().items()]
+
+
 class SuggestForm(SpamCheckedForm):
     """What a newcomer needs to know about a group, and how we can reach the suggester."""
 
@@ -60,20 +69,28 @@ class SuggestForm(SpamCheckedForm):
         initial=Organization.Coverage.LOCAL,
     )
     city = _text(_("City"), _model_max("city"))
-    state = _text(_("State or region"), _model_max("state"), help_text=_("US: two letters."))
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=_state_choices,
+        required=False,
+        help_text=_("Leave it empty for a group outside the US."),
+    )
     postal_code = _text(_("ZIP or postal code"), _model_max("postal_code"))
-    country = forms.RegexField(
+    country = forms.ChoiceField(
         label=_("Country"),
-        regex=r"^[A-Za-z]{2}$",
+        choices=SUGGEST_COUNTRIES,
         initial="US",
-        max_length=2,
-        help_text=_("Two-letter code, like US or CA."),
-        error_messages={"invalid": _("Use a two-letter country code, like US.")},
+        help_text=_("Elsewhere? Tell the curators in the note at the end."),
     )
     website = forms.URLField(
         label=_("Website"), required=False, max_length=200, assume_scheme="https"
     )
-    summary = _text(_("What does the group do?"), _model_max("summary"))
+    summary = _text(
+        _("What does the group do?"),
+        _model_max("summary"),
+        one_line=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     first_step = _text(
         _("How can a newcomer join?"),
         _model_max("first_step"),
@@ -117,8 +134,21 @@ class SuggestForm(SpamCheckedForm):
         "note",
     ]
 
-    def clean_country(self):
-        return self.cleaned_data["country"].upper()
+    # The page shows the fields in these groups, in this order (field_order above for the rest).
+    FIELDSETS = [
+        (_("The group"), ["name", "causes", "summary"]),
+        (_("Where"), ["coverage", "city", "state", "postal_code", "country"]),
+        (_("How to join"), ["website", "first_step", "meeting_schedule", "contact_email"]),
+        (_("About you"), ["email", "is_organizer", "note"]),
+    ]
+
+    def fieldsets(self):
+        """(legend, bound fields) for each group of fields on the page."""
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
+
+    def clean_summary(self):
+        # A box of a few lines for the reader; one line in the listing.
+        return " ".join(self.cleaned_data["summary"].split())
 
     def clean_state(self):
         return self.cleaned_data["state"].strip()
@@ -126,6 +156,8 @@ class SuggestForm(SpamCheckedForm):
     def clean(self):
         cleaned = super().clean()
         place = cleaned.get("city") or cleaned.get("postal_code")
+        if cleaned.get("state") and cleaned.get("country") not in (None, "US"):
+            self.add_error("state", _("States are for groups in the US: leave it empty."))
         if (
             cleaned.get("coverage") in ("local", "regional", "statewide")
             and not place
