@@ -23,8 +23,9 @@ SEARCH_KEYS = ("near", "cause", "q", "radius", "lang", "coverage")
 DISPLAY_KEYS = ("accent", "theme", "layout", "max", "locale")
 THEMES = ("light", "dark")
 LAYOUTS = ("compact", "list", "map")
-DEFAULT_THEME, DEFAULT_LAYOUT = "light", "list"
-DEFAULT_MAX_RESULTS, MAX_RESULTS = 10, 50
+# A widget fits under a post: a few slim cards, and "See all" for the rest on the site.
+DEFAULT_THEME, DEFAULT_LAYOUT = "light", "compact"
+DEFAULT_MAX_RESULTS, MAX_RESULTS = 5, 50
 MAX_TEXT = 200
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
 HEX_COLOUR = re.compile(r"^#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

@@ -4,6 +4,7 @@ that oEmbed hands to platforms. Every value goes through format_html, so it is e
 import hashlib
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -31,6 +32,7 @@ WIDGET_ATTRIBUTES = {
     "max": "data-max",
     "locale": "data-locale",
 }
+# The snippet's ref (embed.stats) follows the presets as data-ref.
 
 
 def widget_source():
@@ -57,8 +59,10 @@ def widget_url(request):
     )
 
 
-def frame_url(request, presets):
+def frame_url(request, presets, ref=""):
     query = presets.query()
+    if ref:  # last, so a snippet's ref never changes how the rest of its address reads
+        query += ("&" if query else "") + urlencode({"ref": ref})
     return request.build_absolute_uri(_unprefixed("embed:frame")) + (f"?{query}" if query else "")
 
 
@@ -87,20 +91,21 @@ def iframe(src, width="100%", height=FRAME_HEIGHT, presets=None):
     )
 
 
-def widget_attributes(presets):
+def widget_attributes(presets, ref=""):
     values = {}
     for key, value in presets.search_items() + presets.display_items():
         values.setdefault(key, []).append(value)
-    return [
+    attributes = [
         (attribute, ",".join(values[key]))
         for key, attribute in WIDGET_ATTRIBUTES.items()
         if key in values
     ]
+    return attributes + ([("data-ref", ref)] if ref else [])
 
 
-def script_snippet(request, presets):
+def script_snippet(request, presets, ref=""):
     """The div the script fills, the script, and an iframe for readers without JavaScript."""
-    attributes = widget_attributes(presets)
+    attributes = widget_attributes(presets, ref)
     if presets.locale and presets.locale != settings.LANGUAGE_CODE:
         # The script names the frame it makes; in the widget's language, not the script's.
         with translation.override(presets.locale):
@@ -110,13 +115,14 @@ def script_snippet(request, presets):
         "<noscript>{}</noscript>",
         format_html_join("", ' {}="{}"', attributes),
         widget_url(request),
-        iframe(frame_url(request, presets), presets=presets),
+        iframe(frame_url(request, presets, ref), presets=presets),
     )
 
 
-def snippets(request, presets):
+def snippets(request, presets, ref=""):
+    """The three snippets; `ref` (from the builder) names them in the widget's counts."""
     return {
-        "script": script_snippet(request, presets),
-        "iframe": iframe(frame_url(request, presets), presets=presets),
+        "script": script_snippet(request, presets, ref),
+        "iframe": iframe(frame_url(request, presets, ref), presets=presets),
         "link": search_url(request, presets),
     }

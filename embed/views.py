@@ -5,14 +5,16 @@ may be framed by other sites (embed.framing). No view here sets a cookie.
 """
 
 import dataclasses
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
+from django.db.models import Count
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.http.request import split_domain_port, validate_host
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import (
     get_language,
     get_language_from_path,
@@ -21,18 +23,20 @@ from django.utils.translation import (
     override,
 )
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import etag, require_safe
 
+from directory import caching
 from directory.filters import OrganizationSearch
 from directory.geocoding import PlaceNotFound, geocode
 from directory.maps import map_config
 from directory.models import MEETING_LANGUAGES, Category, Organization
-from embed import snippets
+from embed import snippets, stats
 from embed.framing import frameable
 from embed.presets import (
     HEX_COLOUR,
     MAX_RESULTS,
+    MAX_TEXT,
     SEARCH_KEYS,
     accent_palette,
     normalise_hex,
@@ -43,6 +47,9 @@ WIDGET_MAX_AGE = 3600  # the unversioned /widget.js: what old snippets load
 VERSIONED_MAX_AGE = 31536000  # /widget.<hash>.js never changes
 FRAME_MAX_AGE = 300
 OEMBED_MAX_URL = 2000
+# Marks a search a reader made in the frame (its form carries it), as against the writer's
+# presets shown when the widget loads: only the former is counted for the snippet's ref.
+READER_KEY = "reader"
 
 
 class Shown:
@@ -65,21 +72,25 @@ class Shown:
 
 @frameable
 @require_safe
-@cache_control(public=True, max_age=FRAME_MAX_AGE)
 def frame(request):
     """The widget itself: a compact search, cause chips, results, and the way to the full site."""
     categories = list(Category.objects.all())
     presets = parse_presets(request.GET, categories)
+    ref = stats.clean_ref(request.GET.get("ref"))
+    counted = bool(ref) and request.GET.get(READER_KEY) == "1"
+    tracking = [("ref", ref), (READER_KEY, "1")] if ref else []
     search = OrganizationSearch(presets.search or None, queryset=Organization.objects.published())
     window = (0, presets.max_results)  # the widget reads only the rows it shows
     outcome = search.outcome(window=window) if search.is_valid() else None
     shown = Shown(outcome, presets.max_results) if outcome else None
+    if counted:
+        stats.count_search(ref, outcome)
     chosen = set(presets.search.getlist("cause"))
     suggestions = [
-        (place.label, "?" + _with(presets, near=place.label))
+        (place.label, "?" + _with(presets, near=place.label, **dict(tracking)))
         for place in getattr(search.form, "place_suggestions", ())
     ]
-    return render(
+    response = render(
         request,
         "embed/frame.html",
         {
@@ -89,12 +100,58 @@ def frame(request):
             "outcome": shown,
             "causes": [(c, c.slug in chosen) for c in categories],
             "chosen_causes": [c for c in categories if c.slug in chosen],
-            "hidden": presets.search_items(exclude=("near", "cause")) + presets.display_items(),
+            "hidden": presets.search_items(exclude=("near", "cause"))
+            + presets.display_items()
+            + tracking,
+            "embed_ref": ref,
             "suggestions": suggestions,
             "more_url": snippets.search_url(request, presets) if outcome else "",
             "map": map_config(shown.results) if shown and presets.layout == "map" else None,
         },
     )
+    if counted:
+        # A counted search must reach the site each time: no shared cache may answer it.
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=FRAME_MAX_AGE)
+    return response
+
+
+@never_cache
+@require_safe
+def visit(request, slug):
+    """A group opened from a widget: counted for the widget's snippet, then the group's page."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    stats.count(request.GET.get("ref"), "views")
+    near = request.GET.get("near", "").strip()
+    query = f"?{urlencode({'near': near})}" if near and len(near) <= MAX_TEXT else ""
+    return redirect(org.get_absolute_url() + query)
+
+
+@never_cache
+@require_safe
+def stats_page(request, token):
+    """A writer's private page: what their widget did, and where readers found no local group."""
+    ref = stats.ref_from_token(token)
+    if not ref:
+        response = render(request, "embed/stats_invalid.html", status=404)
+    else:
+        days = stats.PERIODS[-1] if request.GET.get("days") == str(stats.PERIODS[-1]) else 30
+        response = render(
+            request,
+            "embed/stats.html",
+            {
+                "ref": ref,
+                "days": days,
+                "periods": stats.PERIODS,
+                "report": stats.report(ref, days),
+                "builder_url": reverse("embed:builder") + "?" + urlencode({"stats": token}),
+            },
+        )
+    # The token is the page's key: keep it out of indexes, caches and other sites' logs.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _with(presets, **changes):
@@ -201,10 +258,38 @@ class BuilderForm(forms.Form):
 DEFAULT_ACCENT = "#2f4ac0"  # the site's own brand colour: no accent preset
 
 
+def sample_place():
+    """The builder's example search: the ZIP code with the most local groups, or ""."""
+
+    def compute():
+        return (
+            Organization.objects.published()
+            .filter(country="US", coverage__in=["local", "regional"], postal_code__regex=r"^\d{5}$")
+            .values("postal_code")
+            .annotate(groups=Count("pk"))
+            .order_by("-groups", "postal_code")
+            .values_list("postal_code", flat=True)
+            .first()
+            or ""
+        )
+
+    return caching.cached(("embed:sample-place",), compute)
+
+
+@never_cache
 @require_safe
 def builder(request):
-    """For writers: choose presets, see the widget live, copy a snippet. A site page, not framed."""
+    """For writers: choose presets, see the widget live, copy a snippet. A site page, not framed.
+
+    Each builder hands out a ref for its snippets and a private link to their counts; the form
+    carries the link's token (not the public ref), so only the writer who has it keeps the ref.
+    """
     categories = list(Category.objects.all())
+    token = request.GET.get("stats", "")
+    ref = stats.ref_from_token(token)
+    if not ref:
+        ref = stats.issue_ref()
+        token = stats.stats_token(ref)
     params = request.GET.copy()
     if params.get("accent", "").lower() in (DEFAULT_ACCENT, DEFAULT_ACCENT[1:]):
         del params["accent"]
@@ -225,15 +310,29 @@ def builder(request):
             "locale": presets.locale,
         },
     )
+    # Before the writer names a place, the preview shows an example search (never the snippet).
+    sample = "" if presets.search.get("near") else sample_place()
+    preview = presets
+    if sample:
+        preview = dataclasses.replace(presets, search=presets.search.copy())
+        preview.search["near"] = sample
     return render(
         request,
         "embed/builder.html",
         {
             "form": form,
             "presets": presets,
-            "snippets": snippets.snippets(request, presets),
-            "widget_attributes": snippets.widget_attributes(presets),
-            "frame_url": snippets.frame_url(request, presets),
+            "snippets": snippets.snippets(request, presets, ref=ref),
+            "stats_token": token,
+            "stats_url": request.build_absolute_uri(
+                reverse("embed:stats", kwargs={"token": token})
+            ),
+            "sample_place": sample,
+            # The preview counts nothing: it carries no ref.
+            "widget_attributes": snippets.widget_attributes(preview),
+            "preview_iframe": snippets.iframe(
+                snippets.frame_url(request, preview), presets=preview
+            ),
             "widget_url": reverse(
                 "embed:widget_versioned", kwargs={"version": snippets.widget_source()[1]}
             ),

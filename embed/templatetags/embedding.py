@@ -1,6 +1,6 @@
-"""oEmbed discovery: `{% oembed_discovery %}` in a page's head names the endpoint for that page."""
+"""oEmbed discovery (`{% oembed_discovery %}` in a page's head); the links of a widget's cards."""
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django import template
 from django.urls import reverse
@@ -21,3 +21,27 @@ def oembed_discovery(context):
         endpoint,
         urlencode({"url": page, "format": "json"}),
     )
+
+
+# Links from a widget's cards carry its snippet's ref (embed.stats), so that a group opened and
+# a message sent are counted for the writer; without a ref they are the site's plain links.
+
+
+@register.simple_tag(takes_context=True)
+def group_url(context, org, near=""):
+    """A card's link to a group's page; through the counting redirect in a widget with a ref."""
+    ref = context.get("embed_ref")
+    if ref:
+        query = {"ref": ref, **({"near": near} if near else {})}
+        return reverse("embed:visit", args=[org.slug]) + "?" + urlencode(query)
+    return org.get_absolute_url() + (f"?near={quote(near, safe='/')}" if near else "")
+
+
+@register.simple_tag(takes_context=True)
+def contact_url(context, org):
+    """The contact form's address; from a widget it says so, with the snippet's ref if any."""
+    url = reverse("referrals:contact", args=[org.slug])
+    if not context.get("embed"):
+        return url
+    ref = context.get("embed_ref")
+    return url + "?" + urlencode({"via": "widget", **({"ref": ref} if ref else {})})

@@ -12,7 +12,7 @@
   // Presets read from data-* attributes; true marks a list (commas or spaces between items).
   var PRESETS = {
     cause: true, near: false, radius: false, lang: false, q: false, coverage: true,
-    accent: false, theme: false, layout: false, max: false, locale: false
+    accent: false, theme: false, layout: false, max: false, locale: false, ref: false
   };
   var MAX_HEIGHT = 20000;
   var frames = [];
