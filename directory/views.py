@@ -16,6 +16,8 @@ from orgsite.privacy import privacy_facts
 
 SUGGEST_MAX_QUERY = 100
 CAUSE_PAGE_SIZE = 25
+# What a compact row of a list shows (directory/includes/org_row.html).
+ROW_FIELDS = ("name", "slug", "city", "state", "coverage", "summary")
 
 
 @require_GET
@@ -96,18 +98,9 @@ def category(request, slug):
     state = request.GET.get("state", "")[:2].upper()
     state_name = states.get(state)
     page = _page_number(request.GET.get("page"))
-    groups = Organization.objects.published().for_causes([cause])
-    if state_name:
-        groups = groups.filter(state=state, country="US").order_by("city", "name", "pk")
-    else:
-        groups = groups.filter(coverage__in=["national", "online"]).order_by("name", "pk")
     start = (page - 1) * CAUSE_PAGE_SIZE
     # One row more than a page says whether there is a next one, without counting them all.
-    rows = list(
-        groups.select_related("next_event").prefetch_related("causes")[
-            start : start + CAUSE_PAGE_SIZE + 1
-        ]
-    )
+    rows = list(cause_page_groups(cause, state_name and state)[start : start + CAUSE_PAGE_SIZE + 1])
     return render(
         request,
         "directory/category.html",
@@ -122,6 +115,16 @@ def category(request, slug):
             "has_next": len(rows) > CAUSE_PAGE_SIZE,
         },
     )
+
+
+def cause_page_groups(cause, state=""):
+    """A cause's groups in one state by city, or its national then online groups by name: each
+    in the order of an index, so a page reads only its own rows."""
+    groups = Organization.objects.published().for_causes([cause]).only(*ROW_FIELDS)
+    if state:
+        return groups.filter(state=state, country="US").order_by("city", "name", "pk")
+    groups = groups.filter(coverage__in=["national", "online"])
+    return groups.order_by("coverage", "name", "pk")
 
 
 def _page_number(text, maximum=1000):

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from directory.models import Category, Organization
+from directory.views import cause_page_groups
 
 ROWS = 3000
 
@@ -95,10 +96,11 @@ def test_statewide_national_and_online_blocks_read_their_index_in_order(many_gro
 
 
 def test_a_cause_page_reads_one_state_from_its_index(many_groups):
-    page = (
-        published()
-        .for_causes([many_groups])
-        .filter(state="CA", country="US")
-        .order_by("city", "name", "pk")[:26]
-    )
-    assert_indexed(plan(page), "org_state_city")
+    assert_indexed(plan(cause_page_groups(many_groups, "CA")[:26]), "org_state_city")
+
+
+def test_a_cause_page_reads_its_national_and_online_groups_in_index_order(many_groups):
+    # Not the (status, name) index, which would walk every published group in name order.
+    text = plan(cause_page_groups(many_groups)[:26])
+    assert_indexed(text, "org_coverage_name", "org_national", "org_statewide")
+    assert "org_status_name" not in text, text
