@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from curation.abuse import SpamCheckedForm
+from abuse.forms import SpamCheckedForm
 from curation.models import DETAILS_MAX_LENGTH, Report
 from curation.services import PROPOSABLE_FIELDS
 from directory.fields import CauseField
@@ -52,7 +52,15 @@ def _state_choices():
     return [("", _("Choose a state")), *us_states().items()]
 
 
-class SuggestForm(SpamCheckedForm):
+class PublicForm(SpamCheckedForm):
+    """What the public curation forms share: their stamp's salt and how long a person takes."""
+
+    salt = "curation.form"
+    min_seconds_setting = "CURATION_FORM_MIN_SECONDS"
+    max_seconds_setting = "CURATION_FORM_MAX_SECONDS"
+
+
+class SuggestForm(PublicForm):
     """What a newcomer needs to know about a group, and how we can reach the suggester."""
 
     name = _text(_("Name of the group"), _model_max("name"), required=True)
@@ -167,7 +175,7 @@ class SuggestForm(SpamCheckedForm):
         return cleaned
 
 
-class ReportForm(SpamCheckedForm):
+class ReportForm(PublicForm):
     """What is wrong with a listing."""
 
     reason = forms.ChoiceField(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from abuse import tokens
 from curation.duplicates import possible_duplicates
 from curation.history import one_record
 from curation.models import Proposal, Reconfirmation, Report, Review, Suggestion
@@ -72,14 +73,6 @@ MERGE_FILLED_FIELDS = [
 
 class CurationError(Exception):
     """A curation step that cannot be done; the message says why, for the curator."""
-
-
-class LinkInvalid(Exception):
-    """A reconfirmation link that was altered or never issued."""
-
-
-class LinkExpired(Exception):
-    """A genuine reconfirmation link past its validity."""
 
 
 class LinkUsed(Exception):
@@ -316,8 +309,9 @@ def due_for_reconfirmation(today=None):
     )
 
 
-def reconfirmation_token(reconfirmation):
-    return signing.dumps(reconfirmation.pk, salt=RECONFIRM_SALT, compress=False)
+def reconfirmation_token(reconfirmation, issued=None):
+    """The signed token behind an organizer's reconfirmation link."""
+    return tokens.make(RECONFIRM_SALT, reconfirmation.pk, issued=issued)
 
 
 def reconfirmation_send(org, base_url):
@@ -353,24 +347,30 @@ def reconfirmation_send(org, base_url):
 
 
 def reconfirmation_open(token):
-    """The reconfirmation a link stands for; raises LinkInvalid, LinkExpired or LinkUsed."""
-    if not isinstance(token, str) or len(token) > 200:
-        raise LinkInvalid
+    """The reconfirmation a link stands for; raises TokenInvalid, TokenExpired or LinkUsed."""
+    max_age = settings.CURATION_RECONFIRM_VALID_DAYS * 86400
     try:
-        pk = signing.loads(
-            token, salt=RECONFIRM_SALT, max_age=settings.CURATION_RECONFIRM_VALID_DAYS * 86400
-        )
-    except signing.SignatureExpired:
-        raise LinkExpired from None
-    except signing.BadSignature:
-        raise LinkInvalid from None
+        pk = tokens.check(token, RECONFIRM_SALT, max_age=max_age)
+    except tokens.TokenInvalid:
+        pk = _legacy_link(token, max_age)
     try:
         reconfirmation = Reconfirmation.objects.select_related("organization").get(pk=pk)
     except (Reconfirmation.DoesNotExist, TypeError, ValueError):
-        raise LinkInvalid from None
+        raise tokens.TokenInvalid from None
     if reconfirmation.used_at:
         raise LinkUsed(reconfirmation)
     return reconfirmation
+
+
+def _legacy_link(token, max_age):
+    # Links mailed before reconfirmations used abuse.tokens were plain signed ids; they keep
+    # working until they expire. Delete this once CURATION_RECONFIRM_VALID_DAYS have passed.
+    try:
+        return signing.loads(token, salt=RECONFIRM_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise tokens.TokenExpired from None
+    except signing.BadSignature:
+        raise tokens.TokenInvalid from None
 
 
 def _use(reconfirmation, outcome):

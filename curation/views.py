@@ -1,14 +1,31 @@
 """Public curation pages: suggest a group, report a problem, and the organizer's confirmation."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from curation import abuse, services
+from abuse import tokens
+from abuse.limits import Refused, admit, client_hash
+from curation import services
 from curation.forms import ProposalForm, ReportForm, SuggestForm
 from directory.models import Organization
 
 SUGGEST_SUBJECT = "suggest"
+
+
+def _admit(request, scope):
+    """Count one accepted form from this client in `scope`, or raise Refused past the limit."""
+    admit(
+        f"curation:{scope}:{client_hash(request)}",
+        settings.CURATION_CLIENT_LIMIT,
+        settings.CURATION_CLIENT_WINDOW,
+        _(
+            "You have sent several forms in a short time, so we are holding this one back. "
+            "Please try again in an hour; what you wrote is still below."
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -17,8 +34,8 @@ def suggest(request):
     form = SuggestForm(request.POST or None, subject=SUGGEST_SUBJECT)
     if request.method == "POST" and form.is_valid():
         try:
-            abuse.admit(request, "suggest")
-        except abuse.Refused as refusal:
+            _admit(request, "suggest")
+        except Refused as refusal:
             form.add_error(None, str(refusal))
             return render(request, "curation/suggest.html", {"form": form}, status=429)
         services.suggestion_submit(form.cleaned_data)
@@ -40,8 +57,8 @@ def report(request, slug):
     context = {"org": org, "form": form}
     if request.method == "POST" and form.is_valid():
         try:
-            abuse.admit(request, "report")
-        except abuse.Refused as refusal:
+            _admit(request, "report")
+        except Refused as refusal:
             form.add_error(None, str(refusal))
             return render(request, "curation/report.html", context, status=429)
         services.report_submit(org, form.cleaned_data)
@@ -56,9 +73,9 @@ def confirm(request, token):
     """An organizer's link: confirm the entry is current (POST), or propose edits (POST)."""
     try:
         reconfirmation = services.reconfirmation_open(token)
-    except services.LinkExpired:
+    except tokens.TokenExpired:
         return _link_problem(request, "expired", 410)
-    except services.LinkInvalid:
+    except tokens.TokenInvalid:
         return _link_problem(request, "invalid", 400)
     except services.LinkUsed as used:
         return _link_problem(request, "used", 410, used.reconfirmation)

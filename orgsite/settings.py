@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "orgsite",
+    "abuse",
     "directory",
     "curation",
     "referrals",
@@ -170,7 +171,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "orgsite",
             # A Redis that is down or hung costs a request half a second, then the rate limits
-            # count in the database instead (referrals.guards).
+            # count in the database instead (abuse.limits).
             "OPTIONS": {
                 "socket_connect_timeout": env_int("REDIS_TIMEOUT_MS", 500) / 1000,
                 "socket_timeout": env_int("REDIS_TIMEOUT_MS", 500) / 1000,
@@ -370,6 +371,14 @@ SHOW_SAMPLE_NOTICE = env_bool("SHOW_SAMPLE_NOTICE", default=True)
 # The address the privacy page gives for erasure requests (`manage.py erase_person`).
 PRIVACY_CONTACT = env_str("PRIVACY_CONTACT")
 
+# --- Abuse controls (abuse/): every public form's limits, the relay's and curation's alike. ---
+# Key for hashing client addresses (never stored raw); empty derives one from SECRET_KEY.
+# REFERRALS_HASH_KEY, its name before it covered curation too, is still read.
+CLIENT_HASH_KEY = env_str("CLIENT_HASH_KEY") or env_str("REFERRALS_HASH_KEY")
+# Behind a proxy that appends the client to a header (e.g. HTTP_X_FORWARDED_FOR), name it here;
+# the last entry is used. Empty: REMOTE_ADDR. REFERRALS_CLIENT_IP_HEADER is still read.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER") or env_str("REFERRALS_CLIENT_IP_HEADER")
+
 # --- Curation (curation/): suggestions, reports, history, imports, freshness. ---
 # Organizers are asked to confirm their entry once it was last verified this many months ago;
 # entries unverified for the second number are flagged in the admin and shown lower in search.
@@ -409,11 +418,6 @@ REFERRALS_FOLLOWUP_VALID_DAYS = env_int("REFERRALS_FOLLOWUP_VALID_DAYS", 30)
 # "Usually replies" is shown with at least this many answers and this share of yeses.
 REFERRALS_REPLIES_MIN_ANSWERS = env_int("REFERRALS_REPLIES_MIN_ANSWERS", 5)
 REFERRALS_REPLIES_MIN_PERCENT = env_int("REFERRALS_REPLIES_MIN_PERCENT", 60)
-# Key for hashing client addresses (never stored raw); empty derives one from SECRET_KEY.
-REFERRALS_HASH_KEY = env_str("REFERRALS_HASH_KEY")
-# Behind a proxy that appends the client to a header (e.g. HTTP_X_FORWARDED_FOR), name it here;
-# the last entry is used. Empty: REMOTE_ADDR.
-REFERRALS_CLIENT_IP_HEADER = env_str("REFERRALS_CLIENT_IP_HEADER")
 # Off by default: the worker (`manage.py deliver_messages --loop`) sends every stored message
 # within its interval, so a reader never waits on the mail server. On, delivery is also tried in
 # the request right after the message is stored, with its own short timeout (seconds): a hung

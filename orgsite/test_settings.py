@@ -53,6 +53,8 @@ _NAMES = {
     "REDIS_TIMEOUT_MS",
     "OUTAGE_RETRY_AFTER",
     "SHED_QUEUED_SECONDS",
+    "CLIENT_HASH_KEY",
+    "CLIENT_IP_HEADER",
 }
 for _name in list(os.environ):
     if _name not in _KEEP and (_name in _NAMES or _name.startswith(_PREFIXES)):

@@ -1,4 +1,4 @@
-"""The contact form, with its abuse controls: honeypot, signed age, caps, one line per header."""
+"""The contact form: the shared spam checks, caps on every field, one line per header."""
 
 import datetime
 import unicodedata
@@ -6,10 +6,9 @@ import unicodedata
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals import tokens
+from abuse.forms import HoneypotField, SpamCheckedForm
 from referrals.guards import fingerprint
 from referrals.models import HEARD_MAX_LENGTH, NAME_MAX_LENGTH, Referral
 
@@ -44,8 +43,15 @@ class SingleLineEmailField(forms.EmailField):
         return super().to_python(value)
 
 
-class ContactForm(forms.Form):
-    """A reader's message to one group. Also checks the form's age, honeypot and duplicates."""
+class ContactForm(SpamCheckedForm):
+    """A reader's message to one group; also refuses the same message twice in a row."""
+
+    salt = "referrals.form"
+    min_seconds_setting = "REFERRALS_FORM_MIN_SECONDS"
+    max_seconds_setting = "REFERRALS_FORM_MAX_SECONDS"
+    # Robots fill a field called "website" most eagerly; this form has no real one.
+    honeypot = "website"
+    leave_empty = None
 
     name = forms.CharField(
         label=_("Your name"),
@@ -78,34 +84,13 @@ class ContactForm(forms.Form):
         validators=[single_line],
         error_messages={"max_length": TOO_LONG},
     )
-    # The honeypot: hidden from people by CSS and from screen readers, filled in by robots.
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-    token = forms.CharField(required=False, widget=forms.HiddenInput)
+    website = HoneypotField()
     via = forms.ChoiceField(required=False, choices=Referral.Via.choices, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, now=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, subject=organization.pk, now=now, **kwargs)
         self.organization = organization
-        self.now = now or timezone.now()
         self.fields["message"].widget.attrs["maxlength"] = settings.REFERRALS_MESSAGE_MAX_LENGTH
-        # A fresh token unless the one that came back is genuine and still usable.
-        self.signed_token = tokens.make(tokens.FORM_SALT, organization.pk)
-        if self.is_bound:
-            posted = self.data.get("token")
-            try:
-                tokens.check(
-                    posted,
-                    tokens.FORM_SALT,
-                    subject=organization.pk,
-                    max_age=settings.REFERRALS_FORM_MAX_SECONDS,
-                )
-                self.signed_token = posted
-            except (tokens.TokenInvalid, tokens.TokenTooYoung, tokens.TokenExpired):
-                pass
 
     @property
     def retention_days(self):
@@ -120,58 +105,12 @@ class ContactForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("website"):
-            raise ValidationError(
-                _(
-                    "The form has a hidden field that people leave empty, to catch spam robots, "
-                    "and it was filled in, so the message was not sent. If your browser filled "
-                    "it for you, empty the field “Leave this field empty” and send again."
-                ),
-                code="honeypot",
-            )
-        self._check_token(self.data.get("token"))
         if not self.errors and all(cleaned.get(k) for k in ("email", "message")):
             cleaned["fingerprint"] = fingerprint(
                 self.organization.pk, cleaned["email"], cleaned["message"]
             )
             self._check_duplicate(cleaned["fingerprint"])
         return cleaned
-
-    def _check_token(self, token):
-        try:
-            tokens.check(
-                token,
-                tokens.FORM_SALT,
-                subject=self.organization.pk,
-                min_age=settings.REFERRALS_FORM_MIN_SECONDS,
-                max_age=settings.REFERRALS_FORM_MAX_SECONDS,
-                now=self.now.timestamp(),
-            )
-        except tokens.TokenTooYoung:
-            raise ValidationError(
-                _(
-                    "The form was sent within seconds of opening it, which is what spam robots "
-                    "do. If you are a person, wait a moment and press Send again: your message "
-                    "is kept below."
-                ),
-                code="too_fast",
-            ) from None
-        except tokens.TokenExpired:
-            raise ValidationError(
-                _(
-                    "This form was open too long to be accepted. Your message is kept below: "
-                    "press Send again."
-                ),
-                code="expired",
-            ) from None
-        except tokens.TokenInvalid:
-            raise ValidationError(
-                _(
-                    "This form could not be checked (it may be a copy from another page). Your "
-                    "message is kept below: press Send again."
-                ),
-                code="bad_token",
-            ) from None
 
     def _check_duplicate(self, print_):
         since = self.now - datetime.timedelta(minutes=settings.REFERRALS_DUPLICATE_MINUTES)

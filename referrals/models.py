@@ -154,24 +154,6 @@ class ReferralStats(Organization):
         verbose_name_plural = _("referrals by group")
 
 
-class RateCount(models.Model):
-    """A rate-limit counter kept in the database, for when there is no Redis or it is down.
-
-    Shared by every app server and kept across restarts. `key` names what is counted; the window
-    restarts at the first event after `expires` (Unix seconds), like a cache key's timeout.
-    """
-
-    key = models.CharField(max_length=200, primary_key=True)
-    count = models.PositiveIntegerField(default=0)
-    expires = models.BigIntegerField(db_index=True)
-
-    class Meta:
-        db_table = "referrals_ratecount"  # named in referrals.guards.UPSERT_COUNT
-
-    def __str__(self):
-        return f"{self.key}: {self.count}"
-
-
 class CapReached(models.Model):
     """A day on which a group's message cap turned readers away: for curators to look into."""
 

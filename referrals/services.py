@@ -12,19 +12,20 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F
 from django.utils import timezone, translation
 
+from abuse import tokens
+from abuse.limits import counters_purge
 from directory.models import Organization
-from referrals import tokens
 from referrals.mail import NoAddress, followup_email, origin_host, relay_email
 from referrals.models import (
     DeliveryAttempt,
     FollowupAnswer,
-    RateCount,
     Referral,
     WorkerHeartbeat,
 )
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+FOLLOWUP_SALT = "referrals.followup"
 
 
 class AlreadyAnswered(Exception):
@@ -197,7 +198,7 @@ def referrals_requeue(queryset, now=None):
 
 def followup_token(referral, issued=None):
     """The signed token behind a follow-up's yes and no links."""
-    return tokens.make(tokens.FOLLOWUP_SALT, referral.pk, issued=issued)
+    return tokens.make(FOLLOWUP_SALT, referral.pk, issued=issued)
 
 
 def followup_send(referral_id, now=None):
@@ -253,7 +254,7 @@ def referrals_purge(now=None, days=None, dry_run=False):
     if dry_run:
         return old.count()
     # Rate-limit counters whose window is over count nothing any more.
-    RateCount.objects.filter(expires__lt=now.timestamp()).delete()
+    counters_purge(now.timestamp())
     return old.update(
         name="",
         email="",

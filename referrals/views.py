@@ -5,8 +5,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from abuse import tokens
+from abuse.limits import Refused, client_hash
 from directory.models import Organization
-from referrals import guards, services, tokens
+from referrals import guards, services
 from referrals.forms import DUPLICATE, ContactForm
 from referrals.models import Referral
 from referrals.queries import responsiveness_of
@@ -27,10 +29,10 @@ def contact(request, slug):
     form = ContactForm(request.POST, organization=org)
     if not org.contact_email or not form.is_valid():
         return _contact_page(request, org, form)
-    client = guards.client_hash(request)
+    client = client_hash(request)
     try:
-        guards.admit(org, client)
-    except guards.Refused as refusal:
+        guards.admit_message(org, client)
+    except Refused as refusal:
         form.add_error(None, str(refusal))
         return _contact_page(request, org, form, status=429)
     try:
@@ -73,7 +75,7 @@ def followup(request, token, answer):
     try:
         referral_id = tokens.check(
             token,
-            tokens.FOLLOWUP_SALT,
+            services.FOLLOWUP_SALT,
             max_age=settings.REFERRALS_FOLLOWUP_VALID_DAYS * 86400,
         )
         referral = Referral.objects.select_related("organization").get(pk=referral_id)

@@ -4,14 +4,13 @@ import time
 
 import pytest
 
-from curation.abuse import FORM_SALT
-from referrals import tokens
+from curation.forms import PublicForm
 from tests.factories import make_category
 
 
 def aged_token(subject, seconds=60):
     """A form stamp issued `seconds` ago, as if a person had filled the form in."""
-    return tokens.make(FORM_SALT, subject, issued=time.time() - seconds)
+    return PublicForm.stamp(subject, issued=time.time() - seconds)
 
 
 def empty_directory():

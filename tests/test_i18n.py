@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from referrals import tokens
+from referrals.forms import ContactForm
 from referrals.mail import followup_email, relay_email
 from referrals.models import Referral
 from referrals.services import followup_token
@@ -255,7 +255,7 @@ def test_a_spanish_reader_gets_spanish_mail_and_the_organizer_english(client, gr
             "message": "Hola, quiero ir a la próxima asamblea.",
             "heard_from": "",
             "website": "",
-            "token": tokens.make(tokens.FORM_SALT, group.pk, issued=time.time() - 60),
+            "token": ContactForm.stamp(group.pk, issued=time.time() - 60),
             "via": "site",
         },
     )

@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 
+from abuse.limits import _count_in_database, client_address, client_hash
+from abuse.models import RateCount
 from curation.models import Report, Suggestion
-from referrals.guards import _count_in_database, client_address, client_hash
-from referrals.models import CapReached, RateCount, Referral
+from referrals.models import CapReached, Referral
 from tests.curation_helpers import aged_token
 from tests.factories import make_category, make_org
 from tests.outages import Drill, Reader, free_port

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from referrals import tokens
+from referrals.forms import ContactForm
 from referrals.models import FollowupAnswer, Referral
 from referrals.services import followup_answer, followup_send, followup_token, referrals_purge
 from tests.factories import make_org
@@ -115,7 +115,7 @@ def test_expired_and_tampered_links_are_refused_clearly(client, org, settings):
         assert response.status_code == 400, bad
         assert "This link does not work" in response.content.decode()
     # A token from the contact form cannot answer a follow-up.
-    wrong_kind = tokens.make(tokens.FORM_SALT, referral.pk)
+    wrong_kind = ContactForm.stamp(referral.pk)
     assert client.post(f"/followup/{wrong_kind}/yes/").status_code == 400
     assert client.get(f"/followup/{good}/maybe/").status_code == 404
     assert FollowupAnswer.objects.count() == 0

@@ -12,7 +12,7 @@ from django.core.mail.backends import locmem
 from django.test import Client
 
 from directory.models import Category, Organization
-from referrals import tokens
+from referrals.forms import ContactForm
 from referrals.models import Referral
 from tests.factories import make_org
 
@@ -164,7 +164,7 @@ def contact_form(org):
         "name": "Ana Reader",
         "email": "ana@example.com",
         "message": "Hello, how can I help?",
-        "token": tokens.make(tokens.FORM_SALT, org.pk, issued=time.time() - 60),
+        "token": ContactForm.stamp(org.pk, issued=time.time() - 60),
     }
 
 

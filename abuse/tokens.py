@@ -1,11 +1,11 @@
-"""Signed tokens: the contact form's age stamp and the follow-up's one-click links."""
+"""Signed tokens stamped with their issue time: form-age stamps and one-click links in mails.
+
+Each use has its own salt, so a token made for one purpose never passes for another.
+"""
 
 import time
 
 from django.core import signing
-
-FORM_SALT = "referrals.form"
-FOLLOWUP_SALT = "referrals.followup"
 
 
 class TokenInvalid(Exception):
@@ -21,7 +21,7 @@ class TokenExpired(Exception):
 
 
 def make(salt, subject, issued=None):
-    """A signed token for `subject` (an id), stamped with when it was issued."""
+    """A signed token for `subject` (an id or a short string), stamped with when it was issued."""
     issued = time.time() if issued is None else issued
     return signing.dumps({"s": subject, "t": round(issued, 3)}, salt=salt, compress=False)
 
