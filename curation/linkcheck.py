@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import DAILY, rrulestr
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +28,7 @@ from directory.meetings import meeting_zone
 from directory.models import Organization
 
 FEED_MAX_BYTES = 2_000_000  # a year of a busy group's events is a few hundred kilobytes
+FEED_MAX_EVENTS = 5000
 MAX_REDIRECTS = 5
 WEB_SCHEMES = {"http", "https"}
 # Answers to HEAD that often mean "this server does not do HEAD", not "this page is gone".
@@ -148,7 +149,7 @@ def next_event_in(feed, zone, now):
     except (ValueError, IndexError, KeyError) as error:
         raise ValueError(f"not an iCalendar file: {error}") from None
     best = None
-    for event in calendar.walk("VEVENT"):
+    for event in calendar.walk("VEVENT")[:FEED_MAX_EVENTS]:
         if str(event.get("status", "")).upper() == "CANCELLED":
             continue
         if str(event.get("class", "PUBLIC")).upper() != "PUBLIC":
@@ -162,6 +163,8 @@ def next_event_in(feed, zone, now):
         if "rrule" in event:
             try:
                 rule = rrulestr(event["rrule"].to_ical().decode(), dtstart=start)
+                if getattr(rule, "_freq", DAILY + 1) > DAILY:
+                    continue  # hourly or finer: not a public event, and costly to walk
                 start = rule.after(now - timedelta(days=1) if all_day else now, inc=True)
             except (ValueError, TypeError):
                 continue

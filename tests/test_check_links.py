@@ -287,3 +287,14 @@ def test_next_event_expands_a_recurring_event_and_reads_all_day_ones():
 def test_settings_name_the_site_in_the_user_agent(settings):
     settings.SITE_NAME = "Example Site"
     assert Settings().user_agent.startswith("Example Site link checker")
+
+
+def test_an_hourly_rule_is_not_walked():
+    zone = meeting_zone(Organization(meeting_timezone="America/Chicago"))
+    feed = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        b"BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:19700101T000000Z\r\n"
+        b"RRULE:FREQ=SECONDLY\r\nSUMMARY:Every second since 1970\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR\r\n"
+    )
+    assert next_event_in(feed, zone, datetime(2026, 12, 1, tzinfo=zone)) is None
