@@ -4,6 +4,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from directory import seeding
 from directory.models import Organization
@@ -41,14 +42,15 @@ def test_a_second_load_the_same_day_changes_nothing_and_a_later_day_moves_dates_
     _, again = load_seeds(seeds_dir)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     org = Organization.objects.get(slug=records[0]["slug"])
-    assert org.last_verified == date.today() - timedelta(days=records[0]["verified_days_ago"])
+    days = records[0]["verified_days_ago"]
+    assert org.last_verified == timezone.localdate() - timedelta(days=days)
 
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = timezone.localdate() + timedelta(days=1)
     monkeypatch.setattr(seeding.timezone, "localdate", lambda: tomorrow)
     _, next_day = load_seeds(seeds_dir)
     assert next_day.updated == 3
     org.refresh_from_db()
-    assert org.last_verified == tomorrow - timedelta(days=records[0]["verified_days_ago"])
+    assert org.last_verified == tomorrow - timedelta(days=days)
 
 
 def test_the_demo_is_mostly_confirmed_and_shows_a_few_stale_entries():
