@@ -13,11 +13,9 @@ WORD = re.compile(r"\w+")
 MAX_WORDS = 12
 # Words that fewer groups than this have are looked up first (see matching()).
 WORDS_PROBE = 1000
-# PostgreSQL's words of a group: the same expression as the GIN index of migration 0004.
-WORDS_VECTOR = (
-    "to_tsvector('simple', directory_organization.name || ' ' || directory_organization.summary "
-    "|| ' ' || directory_organization.description || ' ' || directory_organization.city)"
-)
+# PostgreSQL's words of a group: a stored tsvector column with a GIN index (migration 0009),
+# which the model does not declare (SQLite has its FTS5 table instead).
+WORDS_VECTOR = "directory_organization.words"
 # Past this many longitude bands a box is read by latitude alone (a continent-wide search).
 MAX_CELLS = 400
 
