@@ -18,7 +18,8 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from abuse.limits import client_hash
+from curation.dashboard import waiting_queues
+from referrals.guards import client_hash
 
 
 def second_factor_required(user):
@@ -97,10 +98,24 @@ class LoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 
 
 class AdminSite(admin.AdminSite):
-    """The admin, open only to staff who passed the second factor their account requires."""
+    """The admin, open only to staff who passed the second factor their account requires.
+
+    Named after the site; its index is the curators' dashboard (curation/dashboard.py).
+    """
 
     login_form = LoginForm
     login_template = "orgsite/admin_login.html"
+    index_title = _("Curators’ dashboard")
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["site_header"] = _("%(site)s curators") % {"site": settings.SITE_NAME}
+        context["site_title"] = context["site_header"]
+        return context
+
+    def index(self, request, extra_context=None):
+        context = {"queues": waiting_queues(request.user), **(extra_context or {})}
+        return super().index(request, context)
 
     def has_permission(self, request):
         user = request.user

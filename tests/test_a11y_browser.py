@@ -80,6 +80,7 @@ def _pages(language, org):
 
 def _admin_pages(language, org):
     return [
+        ("admin dashboard", _path(language, "admin:index")),
         ("admin changelist", _path(language, "admin:directory_organization_changelist")),
         ("admin change form", _path(language, "admin:directory_organization_change", org.pk)),
     ]
