@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext
@@ -12,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation import history, services
+from curation.models import LinkCheck
 from curation.resources import OrganizationImportExport
+from curation.widgets import ByDayField, LanguagesField, byday_parts
 from directory.maps import map_config
 from directory.models import Category, Organization
 from directory.placing import locate
@@ -45,9 +48,33 @@ class StaleFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LinkFilter(admin.SimpleListFilter):
+    title = _("links")
+    parameter_name = "links"
+
+    def lookups(self, request, model_admin):
+        return [("failing", _("Failed the last two checks"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(pk__in=LinkCheck.objects.failing_twice().values("organization"))
+        return queryset
+
+
 class OrganizationForm(forms.ModelForm):
     # The version the curator's form was built from: a save is refused if the entry has moved on.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    meeting_byday = ByDayField(
+        label=_("Meeting days"),
+        help_text=_(
+            "Tick the days the group meets and which weeks of the month, for example the "
+            "second and fourth Thursday. Leave all empty if there is no regular day."
+        ),
+    )
+    languages = LanguagesField(
+        label=_("Languages spoken"),
+        help_text=_("The languages people can use at the group's meetings and events."),
+    )
 
     class Meta:
         model = Organization
@@ -55,6 +82,19 @@ class OrganizationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["languages"].keep_codes(self.initial.get("languages"))
+        if byday_parts(self.initial.get("meeting_byday")) is None:
+            # A rule the picker cannot show ("1MO,3WE") stays a text box rather than be lost.
+            self.fields["meeting_byday"] = forms.CharField(
+                label=_("Meeting days"),
+                required=False,
+                max_length=20,
+                help_text=_(
+                    "A rule the day picker cannot show: days as MO TU WE TH FR SA SU, each "
+                    "with its week of the month in front (1 to 4, or -1 for the last), "
+                    "separated by commas: 1MO,3WE is the first Monday and third Wednesday."
+                ),
+            )
         past = getattr(self.instance, "_history", None)
         if self.instance.pk and past is not None:
             # A revert form shows a past version: its causes too, and the check is against now.
@@ -115,8 +155,8 @@ class OrganizationAdmin(OrganizationImportExport, SimpleHistoryAdmin):
     form = OrganizationForm
     # A bare domain typed by a curator means https://, as it will in Django 6.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "city", "state", "coverage", "status", "last_verified", "confirmed"]
-    list_filter = ["status", "sensitive", "causes", "coverage", "state", StaleFilter]
+    list_display = ["name", "place", "status", "last_verified", "confirmed"]
+    list_filter = ["status", "sensitive", "causes", "coverage", "state", StaleFilter, LinkFilter]
     search_fields = ["name", "slug", "external_id", "city", "postal_code", "summary"]
     autocomplete_fields = ["causes"]
     prepopulated_fields = {"slug": ["name"]}
@@ -178,7 +218,13 @@ class OrganizationAdmin(OrganizationImportExport, SimpleHistoryAdmin):
     ]
 
     class Media:
-        css = {"all": ["vendor/leaflet/leaflet.css", "directory/css/admin-map.css"]}
+        css = {
+            "all": [
+                "vendor/leaflet/leaflet.css",
+                "directory/css/admin-map.css",
+                "curation/entry-form.css",
+            ]
+        }
         js = ["vendor/leaflet/leaflet.js", "directory/js/map.js"]
 
     @admin.display(description=_("Map"))
@@ -196,6 +242,18 @@ class OrganizationAdmin(OrganizationImportExport, SimpleHistoryAdmin):
     @admin.display(description=_("confirmed recently"), boolean=True)
     def confirmed(self, obj):
         return not obj.is_stale
+
+    @admin.display(description=_("place"), ordering="city")
+    def place(self, obj):
+        return obj.place_label or obj.get_coverage_display()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            # The card as readers see it in search results, from what is saved.
+            context["card_preview"] = render_to_string(
+                "directory/includes/org_card.html", {"org": obj}, request=request
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Deleting is archiving; only a superuser can remove an entry for good (history keeps it).
     def has_delete_permission(self, request, obj=None):
