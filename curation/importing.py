@@ -1,11 +1,12 @@
-"""CSV import and export of organizations: one flat row per entry, matched on a stable key.
+"""CSV import of organizations: one flat row per entry, matched on a stable key.
 
-The same engine backs `manage.py import_orgs` and the admin's import (through the
-django-import-export resource in curation/resources.py): a whole file is parsed, validated and
-compared with the database first, so a preview writes nothing; then, only if no row has an error,
-everything is written with bulk queries, and each created or changed entry gets a history record.
-Rows that would change nothing are not touched, so importing the same file twice changes nothing
-the second time.
+The file's columns and the reading of its cells are curation/csv_format.py's; the export is
+curation/exporting.py. The same engine backs `manage.py import_orgs` and the admin's import
+(through the django-import-export resource in curation/resources.py): a whole file is parsed,
+validated and compared with the database first, so a preview writes nothing; then, only if no row
+has an error, everything is written with bulk queries, and each created or changed entry gets a
+history record. Rows that would change nothing are not touched, so importing the same file twice
+changes nothing the second time.
 
 An import never loses data by accident: a row with fewer cells than the header (a file cut short,
 a row whose last cells a tool dropped) is refused rather than read as empty cells, and a private
@@ -18,10 +19,6 @@ batch fails only on a database fault; the batches written before it stay, and ru
 file again writes the rest (what was written is unchanged the second time).
 """
 
-import csv
-import datetime
-import io
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -29,67 +26,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from curation.csv_format import (
+    COLUMN_KINDS,
+    HEADERS,
+    PRIVATE_FIELDS,
+    ImportRefused,
+    parse_cells,
+    width_error,
+)
+from curation.history import copy_history
 from directory import caching
-from directory.models import COVERAGE_RADIUS_MAX, ORGANIZATION_HISTORY, Category, Organization
+from directory.constraints import constraint_errors
+from directory.models import Category, Organization
 from directory.placing import locate
+from directory.slugs import free_slug, slug_base
 
-# Column name and kind, in the order of an exported file. docs/curation.md describes them.
-COLUMNS = [
-    ("external_id", "text"),
-    ("slug", "text"),
-    ("name", "text"),
-    ("status", "text"),
-    ("summary", "text"),
-    ("description", "text"),
-    ("causes", "causes"),
-    ("address", "text"),
-    ("address_public", "bool"),
-    ("city", "text"),
-    ("state", "text"),
-    ("postal_code", "text"),
-    ("country", "text"),
-    ("latitude", "float"),
-    ("longitude", "float"),
-    ("precision", "text"),
-    ("coverage", "text"),
-    ("coverage_radius", "int"),
-    ("website", "text"),
-    ("signup_url", "text"),
-    ("phone", "text"),
-    ("social_links", "lines"),
-    ("first_step", "text"),
-    ("meeting_schedule", "text"),
-    ("meeting_frequency", "text"),
-    ("meeting_byday", "text"),
-    ("meeting_time", "time"),
-    ("languages", "codes"),
-    ("accessibility", "text"),
-    ("dues_required", "bool"),
-    ("childcare", "bool"),
-    ("asl", "bool"),
-    ("virtual_participation", "bool"),
-    ("last_verified", "date"),
-    ("source", "text"),
-    ("contact_email", "text"),
-]
-COLUMN_KINDS = dict(COLUMNS)
-HEADERS = [name for name, _kind in COLUMNS]
-LIST_SEPARATOR = ";"
-TRUE = {"1", "true", "yes", "y", "x"}
-FALSE = {"", "0", "false", "no", "n"}
-# Cells that a spreadsheet would run as a formula; an exported cell starting with one gets a
-# leading apostrophe, which an import takes off again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 # Fields that locating from a ZIP or city may fill.
 PLACE_FIELDS = ("latitude", "longitude", "precision", "state")
 NOT_VALIDATED = ("id", "logo", "created", "updated", "version")
 MODEL_FIELDS = {f.name: f for f in Organization._meta.concrete_fields}
-# Cells a spreadsheet never shows but that matter: blanking them needs an explicit choice.
-PRIVATE_FIELDS = ("contact_email",)
 CHUNK = 2000
 MAX_ERRORS = 500
 # Entries written per transaction: on SQLite a batch holds the write lock for a fraction of a
@@ -99,10 +56,6 @@ MAX_ERRORS = 500
 # of 1,085 writes fail at a 5 s busy timeout; in batches, none of 1,635 did.
 BATCH = 500
 SQLITE_PAUSE = 0.1
-
-
-class ImportRefused(Exception):
-    """The file as a whole cannot be imported (not CSV, no key column, too many rows)."""
 
 
 class ImportInterrupted(Exception):
@@ -157,67 +110,6 @@ class ImportReport:
             "unchanged": self.unchanged,
             "errors": len(self.errors),
         }
-
-
-def read_csv(data):
-    """Headers and row dicts from CSV bytes or text; ImportRefused if it is not readable CSV.
-
-    A row keeps the cells it has: a short row's dict lacks its missing columns (the import then
-    refuses it), and a long row's extra cells are kept, as a list, under the key None.
-    """
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportRefused(_("The file is not UTF-8 text. Save it as CSV (UTF-8).")) from None
-    data = data.removeprefix("\ufeff")
-    rows = _csv_rows(data)
-    if not rows:
-        raise ImportRefused(_("The file is empty."))
-    headers = [header.strip() for header in rows[0]]
-    return headers, [_record(headers, row) for row in rows[1:]]
-
-
-def _csv_rows(text):
-    try:
-        # Strict first, only to tell a file that ends inside a quoted cell (cut short) ...
-        return list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as error:
-        if "unexpected end of data" in str(error):
-            raise ImportRefused(
-                _(
-                    "The file ends inside a quoted cell: it looks cut short. Export or save "
-                    "it again, whole."
-                )
-            ) from None
-    try:
-        # ... then as leniently as spreadsheets write CSV (a stray quote inside a cell).
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
-
-
-def _record(headers, cells):
-    record = dict(zip(headers, cells, strict=False))
-    if len(cells) > len(headers):
-        record[None] = cells[len(headers) :]
-    return record
-
-
-def width_error(record, headers):
-    """The message for a row with missing (or extra, non-empty) cells, or None if it fits.
-
-    A spreadsheet may leave empty cells after the last column; those are harmless. A row that
-    stops early is not: its missing cells would be read as empty and erase fields.
-    """
-    extra = record.get(None) or []
-    found = len(record) - (None in record) + len(extra)
-    if found < len(headers) or any(cell.strip() for cell in extra):
-        return _("expected %(expected)s columns, found %(found)s.") % {
-            "expected": len(headers),
-            "found": found,
-        }
-    return None
 
 
 def import_organizations(
@@ -297,7 +189,7 @@ class _Plan:
             if problem:
                 report.errors.append(RowError(number, "", problem))
                 continue
-            values, errors = _parse(raw, self.headers, self.categories)
+            values, errors = parse_cells(raw, self.headers, self.categories)
             target = None if errors else self._target(values, number, errors)
             if errors:
                 report.errors.extend(RowError(number, name, message) for name, message in errors)
@@ -349,7 +241,7 @@ class _Plan:
             old = {name: getattr(org, name) for name in COLUMN_KINDS if name != "causes"}
         new_causes = values.pop("causes", None)
         if adding and not values.get("slug"):
-            values["slug"] = self._free_slug(values.get("name", ""))
+            values["slug"] = free_slug(slug_base(values.get("name", "")), self.slug_owner)
         for name, value in values.items():
             setattr(org, name, value)
         if (
@@ -386,13 +278,6 @@ class _Plan:
         change = RowChange(number, org, changes, sorted(cause_ids))
         (report.created if adding else report.updated).append(change)
 
-    def _free_slug(self, name):
-        base = slugify(name)[:200] or "group"
-        slug, n = base, 2
-        while slug in self.slug_owner:
-            slug, n = f"{base}-{n}", n + 1
-        return slug
-
     def _validate(self, org, adding, changes):
         errors = []
         # Only what the row sets: the defaults of a new entry are valid already.
@@ -427,108 +312,6 @@ def _blanking_message(name):
         "erase it on purpose, allow erasing private fields (import_orgs --allow-blank-private, "
         "or the box on the admin's import form)."
     ) % {"field": label}
-
-
-def constraint_errors(org):
-    """The database's check constraints on an organization, checked in Python for a message.
-
-    The database still enforces them; this only names the row and field before writing.
-    """
-    errors = []
-    if (org.latitude is None) != (org.longitude is None):
-        errors.append(("latitude", _("Give both latitude and longitude, or neither.")))
-    if org.latitude is not None and not -90 <= org.latitude <= 90:
-        errors.append(("latitude", _("Latitude must be between -90 and 90.")))
-    if org.longitude is not None and not -180 <= org.longitude <= 180:
-        errors.append(("longitude", _("Longitude must be between -180 and 180.")))
-    if org.coverage_radius is not None and not 1 <= org.coverage_radius <= COVERAGE_RADIUS_MAX:
-        errors.append(
-            (
-                "coverage_radius",
-                _("The coverage radius must be 1 to %(max)s miles.") % {"max": COVERAGE_RADIUS_MAX},
-            )
-        )
-    if org.status == Organization.Status.PUBLISHED:
-        if org.coverage in ("local", "regional") and (
-            org.latitude is None or org.coverage_radius is None
-        ):
-            errors.append(
-                (
-                    "coverage_radius" if org.latitude is not None else "postal_code",
-                    _(
-                        "A published local or regional group needs a place (a ZIP, a city or "
-                        "coordinates) and a coverage radius."
-                    ),
-                )
-            )
-        if org.coverage == "statewide" and not org.state:
-            errors.append(("state", _("A published statewide group needs its state.")))
-    return errors
-
-
-def _parse(raw, headers, categories):
-    """Turn one row's cells into field values; return (values, [(field, message)])."""
-    values, errors = {}, []
-    for name in headers:
-        cell = raw.get(name, "")
-        if "\x00" in cell:
-            errors.append((name, _("Contains a NUL character.")))
-            continue
-        cell = cell.strip()
-        if len(cell) > 2 and cell[0] == "'" and cell[1] in FORMULA_START:
-            cell = cell[1:]  # the apostrophe an export added
-        try:
-            values[name] = _convert(COLUMN_KINDS[name], cell, categories)
-        except ValueError as error:
-            errors.append((name, str(error)))
-    return values, errors
-
-
-def _convert(kind, cell, categories):
-    if kind == "text":
-        return cell
-    if kind == "bool":
-        if cell.lower() in TRUE:
-            return True
-        if cell.lower() in FALSE:
-            return False
-        raise ValueError(_("Use true or false, not “%(value)s”.") % {"value": cell[:40]})
-    if kind in ("int", "float"):
-        if not cell:
-            return None
-        try:
-            return int(cell) if kind == "int" else float(cell)
-        except ValueError:
-            raise ValueError(_("“%(value)s” is not a number.") % {"value": cell[:40]}) from None
-    if kind == "date":
-        if not cell:
-            return None
-        try:
-            return datetime.date.fromisoformat(cell)
-        except ValueError:
-            raise ValueError(
-                _("Use a date like 2025-03-31, not “%(value)s”.") % {"value": cell[:40]}
-            ) from None
-    if kind == "time":
-        if not cell:
-            return None
-        try:
-            return datetime.time.fromisoformat(cell)
-        except ValueError:
-            raise ValueError(
-                _("Use a time like 19:00, not “%(value)s”.") % {"value": cell[:40]}
-            ) from None
-    items = [item.strip() for item in re.split(r"[;\n]", cell) if item.strip()]
-    if kind == "causes":
-        unknown = [item for item in items if item not in categories]
-        if unknown:
-            raise ValueError(
-                _("Unknown causes: %(causes)s.") % {"causes": ", ".join(u[:60] for u in unknown)}
-            )
-        return sorted({categories[item] for item in items})
-    if kind == "codes":
-        return ",".join(item.lower() for item in re.split(r"[;,]", cell) if item.strip())
-    return "\n".join(items)  # lines
 
 
 def _write(report, *, user, reason, on_batch=None):
@@ -588,135 +371,4 @@ def _write_batch(changes, adding, now, user_id, reason):
         ],
         batch_size=2000,
     )
-    _copy_history([org.pk for org in orgs], "+" if adding else "~", now, user_id, reason)
-
-
-def _copy_history(ids, history_type, when, user_id, reason):
-    """History records of the given entries as they now are in the database, causes included.
-
-    Bulk writes bypass django-simple-history's signals, and building a record object per row in
-    Python took most of an import's time; copying the rows in SQL, table to table, keeps the same
-    records at a fraction of the cost.
-    """
-    history = Organization.history.model
-    through = Organization.causes.through
-    history_causes = ORGANIZATION_HISTORY.m2m_models[Organization._meta.get_field("causes")]
-    quote = connection.ops.quote_name
-    columns = [field.column for field in history.tracked_fields]
-    when = connection.ops.adapt_datetimefield_value(when)
-    copy_columns = ", ".join(quote(column) for column in columns)
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            marks = ", ".join(["%s"] * len(chunk))
-            # Only quoted table and column names are formatted in; every value is a parameter.
-            cursor.execute(
-                f"INSERT INTO {quote(history._meta.db_table)} ({copy_columns}, history_date, "  # noqa: S608
-                "history_change_reason, history_type, history_user_id) "
-                f"SELECT {copy_columns}, %s, %s, %s, %s "
-                f"FROM {quote(Organization._meta.db_table)} WHERE id IN ({marks})",
-                [when, reason, history_type, user_id, *chunk],
-            )
-            # A record's causes are copies of the link rows, joined to the records just made.
-            cursor.execute(
-                f"INSERT INTO {quote(history_causes._meta.db_table)} "  # noqa: S608
-                "(id, history_id, organization_id, category_id) "
-                "SELECT link.id, record.history_id, link.organization_id, link.category_id "
-                f"FROM {quote(through._meta.db_table)} link "
-                f"JOIN {quote(history._meta.db_table)} record ON record.id = link.organization_id "
-                f"WHERE record.history_date = %s AND record.history_type = %s "
-                f"AND link.organization_id IN ({marks})",
-                [when, history_type, *chunk],
-            )
-
-
-def neutralise(cell):
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    if cell and cell.startswith(FORMULA_START) and not PLAIN_NUMBER.match(cell):
-        return "'" + cell
-    return cell
-
-
-def export_columns(private=True):
-    """The exported columns (name, kind), without the private ones unless `private`.
-
-    A file without the private columns imports back leaving them as they are.
-    """
-    return [(name, kind) for name, kind in COLUMNS if private or name not in PRIVATE_FIELDS]
-
-
-def export_rows(queryset, private=True):
-    """Each organization as a list of cells in export_columns() order, safe for a spreadsheet."""
-    columns = export_columns(private)
-    slugs = dict(Category.objects.values_list("pk", "slug"))
-    through = Organization.causes.through
-    queryset = queryset.order_by("pk")
-    last_pk = 0
-    while True:
-        # Keyset pages: bounded memory and two queries per page, whatever the size.
-        page = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
-        if not page:
-            return
-        causes = {}
-        links = through.objects.filter(organization_id__in=[org.pk for org in page])
-        for org_id, category_id in links.values_list("organization_id", "category_id"):
-            causes.setdefault(org_id, []).append(slugs[category_id])
-        for org in page:
-            yield [
-                neutralise(_format(kind, org, name, causes.get(org.pk, [])))
-                for name, kind in columns
-            ]
-        last_pk = page[-1].pk
-
-
-def _format(kind, org, name, causes):
-    if kind == "causes":
-        return LIST_SEPARATOR.join(sorted(causes))
-    return _format_value(kind, getattr(org, name))
-
-
-def _format_value(kind, value):
-    if value is None:
-        return ""
-    if kind == "bool":
-        return "true" if value else "false"
-    if kind in ("date", "time"):
-        return value.isoformat()
-    if kind == "float":
-        return repr(value)
-    if kind == "lines":
-        return LIST_SEPARATOR.join(line.strip() for line in value.splitlines() if line.strip())
-    if kind == "codes":
-        return LIST_SEPARATOR.join(code for code in value.split(",") if code)
-    return str(value)
-
-
-def write_csv(queryset, out, private=True):
-    """Write the queryset as CSV (header row first) to a text stream; returns the row count."""
-    writer = csv.writer(out)
-    writer.writerow([name for name, _kind in export_columns(private)])
-    count = 0
-    for row in export_rows(queryset, private):
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-def describe(change, slugs):
-    """{column: (old, new)} as text for the changed columns of a RowChange, for a preview.
-
-    `slugs` maps category ids to slugs.
-    """
-    cells = {}
-    for name, (old, new) in change.changes.items():
-        if name == "causes":
-            cells[name] = tuple(
-                LIST_SEPARATOR.join(sorted(slugs.get(pk, str(pk)) for pk in ids))
-                for ids in (old, new)
-            )
-            continue
-        kind = COLUMN_KINDS.get(name, "text")
-        cells[name] = tuple(
-            "" if value is None else _format_value(kind, value) for value in (old, new)
-        )
-    return cells
+    copy_history([org.pk for org in orgs], "+" if adding else "~", now, user_id, reason)

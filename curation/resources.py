@@ -1,9 +1,10 @@
 """The admin's CSV import and export: django-import-export's screens over the curation engine.
 
 django-import-export supplies the upload, the preview and confirm steps and the download; the rows
-themselves go through curation.importing, the same code as `manage.py import_orgs` and
-`export_orgs`, so both paths match on the same key, report the same errors and write in bulk with
-history. (Its own per-row path takes several queries a row: minutes for 100,000 rows.)
+themselves go through curation.importing and curation.exporting, the same code as `manage.py
+import_orgs` and `export_orgs`, so both paths match on the same key, report the same errors and
+write in bulk with history. (Its own per-row path takes several queries a row: minutes for 100,000
+rows.)
 
 The export holds the organizers' private contact emails only for curators with the
 EXPORT_PRIVATE permission: anyone else's file leaves that column out, and imports back leaving
@@ -22,15 +23,9 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.results import Result, RowResult
 
-from curation.importing import (
-    HEADERS,
-    ImportRefused,
-    describe,
-    export_columns,
-    export_rows,
-    import_organizations,
-    read_csv,
-)
+from curation.csv_format import HEADERS, ImportRefused, describe, read_csv
+from curation.exporting import export_columns, export_rows
+from curation.importing import import_organizations
 from directory.models import Category, Organization
 
 PREVIEW_ROWS = 500

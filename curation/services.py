@@ -14,7 +14,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from abuse import tokens
@@ -23,6 +22,7 @@ from curation.history import one_record
 from curation.models import Proposal, Reconfirmation, Report, Review, Suggestion
 from directory.models import Organization, months_before
 from directory.placing import locate
+from directory.slugs import slug_base, unused_slug
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +83,6 @@ class LinkUsed(Exception):
         self.reconfirmation = reconfirmation
 
 
-def unique_slug(name):
-    """A slug for a new entry, from its name, not used by any other entry."""
-    base = slugify(name)[:200] or "group"
-    taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 # --- Suggestions ---
 
 
@@ -100,7 +90,7 @@ def suggestion_submit(data):
     """Store a reader's suggested group as a pending entry, placed offline, with its duplicates."""
     org = Organization(
         name=data["name"],
-        slug=unique_slug(data["name"]),
+        slug=unused_slug(slug_base(data["name"])),
         summary=data.get("summary", ""),
         city=data.get("city", ""),
         state=data.get("state", ""),

@@ -18,6 +18,10 @@ from directory.queries import CategoryQuerySet, OrganizationQuerySet
 
 COVERAGE_RADIUS_MAX = 250  # miles; larger areas are statewide or national
 LANGUAGE_CODES = re.compile(r"^[a-z]{2,3}(,[a-z]{2,3})*$")
+# iCalendar BYDAY values: "TU" every Tuesday, "2TH,4TH" the second and fourth Thursdays.
+MEETING_BYDAY = re.compile(
+    r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)(,(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU))*$"
+)
 # Languages a group can say it meets in, as the search offers them.
 MEETING_LANGUAGES = [
     ("en", _("English")),
@@ -249,8 +253,7 @@ class Organization(models.Model):
         blank=True,
         validators=[
             RegexValidator(
-                r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)(,(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU))*$",
-                _("Use iCalendar BYDAY values like TU, 1TH or -1SA."),
+                MEETING_BYDAY.pattern, _("Use iCalendar BYDAY values like TU, 1TH or -1SA.")
             )
         ],
         help_text=_("iCalendar BYDAY: TU for every Tuesday, 2TH for the second Thursday."),

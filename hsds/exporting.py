@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from directory.models import Category
-from hsds import mapping, schemas, tabular
+from hsds import schemas, tabular, to_hsds
 
 
 def descriptor():
@@ -37,14 +37,16 @@ def descriptor():
 
 
 def tables():
-    """{resource: {id: row}} for every published group, both taxonomies and all their terms."""
-    orgs = list(mapping.exportable())
-    result = tabular.flatten("service", [mapping.service(org) for org in orgs])
-    identifiers = [row for org in orgs for row in mapping.organization_identifiers(org)]
+    """{resource: {id: row}} for every published group but the sensitive ones, both taxonomies
+    and all their terms."""
+    # A sensitive entry stays on the site (at city level) but out of every copy made of it.
+    orgs = list(to_hsds.exportable().filter(sensitive=False))
+    result = tabular.flatten("service", [to_hsds.service(org) for org in orgs])
+    identifiers = [row for org in orgs for row in to_hsds.organization_identifiers(org)]
     tabular.flatten("organization_identifier", identifiers, result)
-    tabular.flatten("taxonomy", [mapping.taxonomy_doc(name) for name in mapping.TAXONOMIES], result)
+    tabular.flatten("taxonomy", [to_hsds.taxonomy_doc(name) for name in to_hsds.TAXONOMIES], result)
     tabular.flatten(
-        "taxonomy_term", mapping.taxonomy_terms(Category.objects.order_by("slug")), result
+        "taxonomy_term", to_hsds.taxonomy_terms(Category.objects.order_by("slug")), result
     )
     return result
 

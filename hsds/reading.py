@@ -26,7 +26,7 @@ class ImportFailed(Exception):
 
 
 @dataclass
-class Outcome:
+class RecordOutcome:
     """What happened to one record: created, updated, unchanged, rejected, invalid or warning."""
 
     action: str
@@ -105,7 +105,7 @@ def _classify(path, data):
         if not isinstance(item, dict):
             where = f"item {number + 1}" if isinstance(data, list) or page else "document"
             what = f"{type(item).__name__} {checking.shown(item)}"
-            outcomes.append(Outcome("invalid", where, reason=f"a {what}, not an HSDS object"))
+            outcomes.append(RecordOutcome("invalid", where, reason=f"a {what}, not an HSDS object"))
             continue
         kind = checking.kind_of(item)
         kinds.append(kind)
@@ -113,7 +113,7 @@ def _classify(path, data):
             found.append((kind, item))
         else:
             label = f"{kind} {str(item.get('id', '?'))[:60]}"
-            outcomes.append(Outcome("invalid", label, reason=checking.refusal(kind, item)))
+            outcomes.append(RecordOutcome("invalid", label, reason=checking.refusal(kind, item)))
     if not found and kinds and len(set(kinds)) == 1:
         # The whole file is of one kind the directory does not import: say so once.
         raise ImportFailed(
@@ -133,12 +133,12 @@ def _checked(pairs):
         if problems:
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
             reason = "; ".join(problems[: checking.MAX_PROBLEMS]) + more
-            outcomes.append(Outcome("invalid", label, reason=reason))
+            outcomes.append(RecordOutcome("invalid", label, reason=reason))
             continue
         if schemas.available():
             error = schemas.first_error(schemas.validator(f"compiled/{kind}.json"), document)
             if error:
-                outcomes.append(Outcome("invalid", label, reason=f"official schema: {error}"))
+                outcomes.append(RecordOutcome("invalid", label, reason=f"official schema: {error}"))
                 continue
         if kind == "service_at_location":
             if not isinstance(document.get("service"), dict):
@@ -146,7 +146,7 @@ def _checked(pairs):
                     "a service at a location that does not carry its service: nothing to make "
                     "an entry from (import the services or the organization instead)"
                 )
-                outcomes.append(Outcome("invalid", label, reason=reason))
+                outcomes.append(RecordOutcome("invalid", label, reason=reason))
                 continue
             document = _as_service(document)
             kind = "service"
@@ -168,7 +168,7 @@ def _checked(pairs):
     for document in documents:
         for warning in checking.loose_ends(document):
             record, _, reason = warning.partition(": ")
-            outcomes.append(Outcome("warning", record, reason=reason))
+            outcomes.append(RecordOutcome("warning", record, reason=reason))
     return documents, outcomes
 
 
@@ -187,11 +187,13 @@ def _read_package(folder):
         tables, invalid_rows = tabular.read(folder)
     except tabular.TableError as error:
         raise ImportFailed(str(error)) from None
-    outcomes = [Outcome("invalid", f"{name} {label}", reason=e) for name, label, e in invalid_rows]
+    outcomes = [
+        RecordOutcome("invalid", f"{name} {label}", reason=e) for name, label, e in invalid_rows
+    ]
     refused = set()
     for name, label, message, fatal in tabular.loose_ends(tables):
         action = "invalid" if fatal else "warning"
-        outcomes.append(Outcome(action, f"{name} {label}", reason=message))
+        outcomes.append(RecordOutcome(action, f"{name} {label}", reason=message))
         if fatal:
             refused.add(label)
     if refused:

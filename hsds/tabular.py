@@ -11,7 +11,7 @@ import csv
 import json
 from pathlib import Path
 
-from curation.importing import FORMULA_START, neutralise
+from curation.csv_format import FORMULA_START, neutralise
 from hsds import checking, schemas, spec
 
 # Where each nested key of a document goes in the tabular form.

@@ -21,7 +21,7 @@ from api.paging import PageForm, page_count
 from directory.geocoding import PlaceNotFound, geocode
 from directory.models import Category, Organization
 from directory.search import RingSearch
-from hsds import ids, mapping
+from hsds import ids, to_hsds
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
 
 METRES_PER_MILE = 1609.344
@@ -143,21 +143,21 @@ class Root(HsdsView):
         """What this API is and which HSDS it speaks."""
         return Response(
             {
-                "version": mapping.HSDS_VERSION,
-                "profile": mapping.HSDS_PROFILE_URL,
-                "openapi_url": mapping.HSDS_OPENAPI_URL,
+                "version": to_hsds.HSDS_VERSION,
+                "profile": to_hsds.HSDS_PROFILE_URL,
+                "openapi_url": to_hsds.HSDS_OPENAPI_URL,
             }
         )
 
 
 def _find(kind, text):
     """The published group whose `kind` has this HSDS id, or None: one indexed query."""
-    return ids.find(mapping.exportable(), kind, ids.parse(text))
+    return ids.find(to_hsds.exportable(), kind, ids.parse(text))
 
 
 def _filtered(query):
     """Published groups narrowed by the HSDS list parameters."""
-    qs = mapping.exportable()
+    qs = to_hsds.exportable()
     if query.get("search"):
         qs = qs.matching(query["search"])
     if query.get("modified_after"):
@@ -182,10 +182,10 @@ def _with_term(qs, wanted):
     for slug in Category.objects.values_list("slug", flat=True):
         if ids.term(CAUSES_TAXONOMY, slug) == wanted:
             return qs.for_causes(Category.objects.filter(slug=slug))
-    for code, field in mapping.FLAGS.items():
+    for code, field in to_hsds.FLAGS.items():
         if ids.term(DETAILS_TAXONOMY, code) == wanted:
             return qs.filter(**{field: True})
-    if any(ids.term(DETAILS_TAXONOMY, code) == wanted for code in mapping.DETAIL_TERMS):
+    if any(ids.term(DETAILS_TAXONOMY, code) == wanted for code in to_hsds.DETAIL_TERMS):
         return qs
     return qs.none()
 
@@ -193,7 +193,7 @@ def _with_term(qs, wanted):
 def _minimal_service(org):
     """Just enough to tell what changed: id and last_modified (and what the schema requires)."""
     fields = ("id", "name", "status", "last_modified")
-    return {k: v for k, v in mapping.service_basic(org).items() if k in fields}
+    return {k: v for k, v in to_hsds.service_basic(org).items() if k in fields}
 
 
 @extend_schema(exclude=True)
@@ -201,11 +201,11 @@ class Services(HsdsView):
     def respond(self, request, query, paging):
         """Services, one page at a time: one-to-one fields, or fully nested with `full`."""
         if query.get("full"):
-            render = mapping.service
+            render = to_hsds.service
         elif query.get("minimal"):
             render = _minimal_service
         else:
-            render = mapping.service_list_item
+            render = to_hsds.service_list_item
         return self.page_of(paging, _filtered(query), render)
 
 
@@ -214,7 +214,7 @@ class ServiceDetail(HsdsView):
     def respond(self, request, query, paging, id):
         """One fully nested service."""
         org = _find("service", id)
-        return Response(mapping.service(org)) if org else self.not_found()
+        return Response(to_hsds.service(org)) if org else self.not_found()
 
 
 @extend_schema(exclude=True)
@@ -223,9 +223,9 @@ class Organizations(HsdsView):
         """Organizations, one page at a time; `full` nests their services and locations."""
         if query.get("full") or query.get("full_service"):
             full_service = bool(query.get("full_service"))
-            render = lambda org: mapping.organization(org, full_service=full_service)  # noqa: E731
+            render = lambda org: to_hsds.organization(org, full_service=full_service)  # noqa: E731
         else:
-            render = mapping.organization_basic
+            render = to_hsds.organization_basic
         return self.page_of(paging, _filtered(query), render)
 
 
@@ -236,7 +236,7 @@ class OrganizationDetail(HsdsView):
         org = _find("organization", id)
         if org is None:
             return self.not_found()
-        return Response(mapping.organization(org, full_service=bool(query.get("full_service"))))
+        return Response(to_hsds.organization(org, full_service=bool(query.get("full_service"))))
 
 
 @extend_schema(exclude=True)
@@ -244,9 +244,9 @@ class ServiceAtLocations(HsdsView):
     def respond(self, request, query, paging):
         """Services at locations; `postcode` keeps those covering it, `proximity` those near it."""
         render = (
-            mapping.service_at_location
+            to_hsds.service_at_location
             if query.get("full")
-            else mapping.service_at_location_list_item
+            else to_hsds.service_at_location_list_item
         )
         qs = _filtered(query)
         place = query.get("postcode")
@@ -282,14 +282,14 @@ class ServiceAtLocationDetail(HsdsView):
     def respond(self, request, query, paging, id):
         """One fully nested service at a location."""
         org = _find("service_at_location", id)
-        return Response(mapping.service_at_location(org)) if org else self.not_found()
+        return Response(to_hsds.service_at_location(org)) if org else self.not_found()
 
 
 @extend_schema(exclude=True)
 class Taxonomies(HsdsView):
     def respond(self, request, query, paging):
         """The two taxonomies: causes, and the directory's own details."""
-        docs = [mapping.taxonomy_doc(name) for name in mapping.TAXONOMIES]
+        docs = [to_hsds.taxonomy_doc(name) for name in to_hsds.TAXONOMIES]
         if query.get("search"):
             docs = [d for d in docs if query["search"].lower() in d["name"].lower()]
         start, stop = paging.window()
@@ -300,9 +300,9 @@ class Taxonomies(HsdsView):
 class TaxonomyDetail(HsdsView):
     def respond(self, request, query, paging, id):
         """One taxonomy."""
-        for name in mapping.TAXONOMIES:
+        for name in to_hsds.TAXONOMIES:
             if ids.taxonomy(name) == ids.parse(id):
-                return Response(mapping.taxonomy_doc(name))
+                return Response(to_hsds.taxonomy_doc(name))
         return self.not_found()
 
 
@@ -310,7 +310,7 @@ class TaxonomyDetail(HsdsView):
 class TaxonomyTerms(HsdsView):
     def respond(self, request, query, paging):
         """Terms of both taxonomies (none has a parent, so `top_only` changes nothing)."""
-        terms = mapping.taxonomy_terms(Category.objects.order_by("slug"))
+        terms = to_hsds.taxonomy_terms(Category.objects.order_by("slug"))
         if query.get("taxonomy_id"):
             terms = [t for t in terms if t["taxonomy_id"] == str(ids.parse(query["taxonomy_id"]))]
         if query.get("parent_id"):
@@ -327,7 +327,7 @@ class TaxonomyTermDetail(HsdsView):
     def respond(self, request, query, paging, id):
         """One term."""
         wanted = str(ids.parse(id))
-        for term in mapping.taxonomy_terms(Category.objects.order_by("slug")):
+        for term in to_hsds.taxonomy_terms(Category.objects.order_by("slug")):
             if term["id"] == wanted:
                 return Response(term)
         return self.not_found()

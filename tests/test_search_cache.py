@@ -5,7 +5,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from curation.importing import import_organizations, read_csv
+from curation.csv_format import read_csv
+from curation.importing import import_organizations
 from curation.services import organizations_merge
 from directory import caching
 from directory.models import Category, Generation, Organization
@@ -112,7 +113,7 @@ def edit_import(org, labor):
     import csv
     import io
 
-    from curation.importing import write_csv
+    from curation.exporting import write_csv
 
     out = io.StringIO()
     write_csv(Organization.objects.filter(pk=org.pk), out)

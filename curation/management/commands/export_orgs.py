@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.importing import write_csv
+from curation.exporting import write_csv
 from directory.models import Organization
 
 

@@ -6,12 +6,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.importing import (
-    ImportInterrupted,
-    ImportRefused,
-    import_organizations,
-    read_csv,
-)
+from curation.csv_format import ImportRefused, read_csv
+from curation.importing import ImportInterrupted, import_organizations
 
 SHOWN_CHANGES = 20
 

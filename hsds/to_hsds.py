@@ -4,7 +4,8 @@ Each group is one HSDS organization offering one service ("how to join") at one 
 (physical, or virtual for online groups). Causes are terms of the `orgsite` taxonomy and the
 directory's own details (coverage, newcomer flags, social links) terms of `orgsite-details`, both
 attached to the service through attributes. The private contact email is never exported; a
-street address only when it is public, and a point rounded to about a kilometre otherwise.
+street address only when it is public, and a point rounded to about a kilometre otherwise; a
+sensitive entry has no point and no street address here, and the export package leaves it out.
 Empty values are left out, as HSDS asks.
 """
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import translation
 
-from directory.maps import public_point
+from directory.maps import marker_point, public_address, public_precision
 from directory.models import MEETING_LANGUAGES, Category, Organization
 from hsds import ids
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
@@ -141,8 +142,8 @@ def _details(org):
         ]
     if org.coverage_radius:
         pairs.append(("coverage-radius", str(org.coverage_radius)))
-    if public_point(org):
-        pairs.append(("precision", _public_precision(org)))
+    if marker_point(org):
+        pairs.append(("precision", public_precision(org)))
     pairs += [(code, "true") for code, field in FLAGS.items() if getattr(org, field)]
     pairs += [("social-link", url) for _label, url in org.social_link_list]
     return pairs
@@ -151,12 +152,7 @@ def _details(org):
 def _has_full_address(org):
     """HSDS requires every part of an address; a private street address is never exported."""
     parts = (org.address, org.city, org.state, org.postal_code, org.country)
-    return org.address_public and all(parts)
-
-
-def _public_precision(org):
-    exact = org.precision == Organization.Precision.EXACT and org.address_public
-    return "exact" if exact else "approximate"
+    return bool(public_address(org)) and all(parts)
 
 
 def attributes(org, service_id):
@@ -227,7 +223,7 @@ def location(org):
     org_id = ids.organization_id(org)
     location_id = ids.child(org_id, "location")
     online = org.coverage == Organization.Coverage.ONLINE
-    point = public_point(org)
+    point = marker_point(org)
     addresses = []
     if _has_full_address(org):
         addresses.append(
