@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "orgsite.i18n.PreferredLanguageMiddleware",
+    # A 413 page for an over-large upload, in the reader's language, before anything reads it.
+    "orgsite.uploads.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -370,6 +372,13 @@ SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 SHOW_SAMPLE_NOTICE = env_bool("SHOW_SAMPLE_NOTICE", default=True)
 # The address the privacy page gives for erasure requests (`manage.py erase_person`).
 PRIVACY_CONTACT = env_str("PRIVACY_CONTACT")
+
+# Django caps a body's form fields (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) but not its files: a
+# multipart body larger than UPLOAD_MAX_MB in all is refused with a 413 page, unread
+# (orgsite/uploads.py). Files up to FILE_UPLOAD_MAX_MEMORY_SIZE are held in memory, larger ones
+# in a temporary file. The largest upload is a curator's CSV import.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 50) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Abuse controls (abuse/): every public form's limits, the relay's and curation's alike. ---
 # Key for hashing client addresses (never stored raw); empty derives one from SECRET_KEY.

@@ -55,6 +55,7 @@ _NAMES = {
     "SHED_QUEUED_SECONDS",
     "CLIENT_HASH_KEY",
     "CLIENT_IP_HEADER",
+    "UPLOAD_MAX_MB",
 }
 for _name in list(os.environ):
     if _name not in _KEEP and (_name in _NAMES or _name.startswith(_PREFIXES)):
