@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from curation.dashboard import waiting_queues
-from referrals.guards import client_hash
+from abuse.limits import client_hash
 
 
 def second_factor_required(user):
