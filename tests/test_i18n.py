@@ -314,6 +314,7 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         skip = tag in ("script", "style") or attrs.get("lang", "es") not in ("es", "")
+        skip = skip or attrs.get("translate") == "no"  # an address written out, not words
         said = ("description", "og:title", "og:description", "og:image:alt", "twitter:title")
         if tag == "meta" and (attrs.get("property") or attrs.get("name")) not in said:
             skip = True  # addresses, types and codes, not words

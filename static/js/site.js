@@ -142,5 +142,10 @@
     var results = document.getElementById("results");
     if (results) results.removeAttribute("aria-live");
     document.querySelectorAll("form[data-live-search]").forEach(enhance);
+    // "Print a flyer" on a group page: the print stylesheet (css/print.css) makes it one sheet.
+    document.querySelectorAll("[data-print-flyer]").forEach(function (box) {
+      box.hidden = false;
+      box.querySelector("button").addEventListener("click", function () { window.print(); });
+    });
   });
 })();
