@@ -189,3 +189,12 @@ def test_page_shows_next_meeting_in_the_groups_zone_and_fresh_badge(client):
     assert "6 p.m. P" in html  # PST or PDT: the group's clock, not the server's
     assert f"/groups/{org.slug}/next-meeting.ics" in html
     assert f"Confirmed {timezone.localdate():%b %Y}" in html
+
+
+@pytest.mark.django_db
+def test_in_the_widget_the_contact_action_says_it_came_from_the_widget(client):
+    org = make_org(name="Widget contact group")
+    html = client.get("/embed/", {"near": "94704"}).content.decode()
+    contact = f"/groups/{org.slug}/contact/?via=widget"
+    assert f'join-action--contact" href="{contact}"' in html
+    assert 'target="_blank"' in html
