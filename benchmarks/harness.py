@@ -21,6 +21,8 @@ from benchmarks.load import wrk_path
 from benchmarks.phase import SERVER_FAILED
 
 ROOT = Path(__file__).resolve().parent.parent
+# The analysis of the last run, written by hand and included in the written report.
+NOTES = ROOT / "docs" / "benchmarks-notes.md"
 # The harness sets these for every process it starts; a developer's own values must not leak
 # in (DEBUG or SECURE would change what is measured, REDIS_URL would share a cache between runs
 # of different data). Any other settings variable set in the environment applies, so a run can
@@ -70,7 +72,12 @@ def parse_args(argv):
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per endpoint (default 1)")
     parser.add_argument("--quick", action="store_true", help="2 s per endpoint, fewer rounds")
     parser.add_argument("--write", metavar="FILE", help="also write the report in Markdown")
-    parser.add_argument("--notes", metavar="FILE", help="Markdown to include in the report")
+    parser.add_argument(
+        "--notes",
+        metavar="FILE",
+        default=str(NOTES),
+        help=f"Markdown analysis to include (default: {NOTES.relative_to(ROOT)}, kept by hand)",
+    )
     parser.add_argument(
         "--client",
         choices=["auto", "wrk", "python"],
@@ -241,7 +248,7 @@ def main(argv=None):
             "seconds": seconds,
             "load_average": (load_before, report.load_average()),
         }
-        notes = Path(args.notes).read_text() if args.notes else ""
+        notes = Path(args.notes).read_text() if Path(args.notes).is_file() else ""
         Path(args.write).write_text(report.markdown(results, settings, run, notes))
         print(f"Wrote {args.write}.")
     return 0
