@@ -358,8 +358,9 @@ SEARCH_MAX_RADIUS = 3000
 SEARCH_BLOCK_LIMIT = env_int("SEARCH_BLOCK_LIMIT", 10)
 SEARCH_BLOCK_MAX = 50
 SEARCH_COUNT_CAP = env_int("SEARCH_COUNT_CAP", 50)
-# Search outcomes are kept this many seconds in the cache (0: not cached); any change to a group
-# or a cause makes every kept outcome stale at once (directory/caching.py).
+# Search outcomes, and whole public answers to readers without a session, are kept this many
+# seconds in the cache (0: not cached); any change to a group or a cause makes every kept answer
+# stale at once (directory/caching.py).
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 60)
 # Locales whose readers read distances in kilometres first.
 DISTANCE_KM_LOCALES = ["es"]
