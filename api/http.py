@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from rest_framework.views import APIView
 
+from orgsite.jsonedge import open_to_any_origin
+
 
 class ReadOnlyView(APIView):
     """An anonymous GET-only view whose answers any site may read and any cache may keep."""
@@ -12,9 +14,7 @@ class ReadOnlyView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        # Reads are public and carry no credentials, so any origin may read them.
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = "ETag"
+        open_to_any_origin(response, expose=["ETag"])
         if request.method == "OPTIONS":
             # A preflight, e.g. for a script that revalidates with If-None-Match itself.
             response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
@@ -30,7 +30,5 @@ class ReadOnlyView(APIView):
         set_response_etag(response)
         not_modified = get_conditional_response(request, etag=response["ETag"], response=response)
         if not_modified is not None:
-            not_modified["Access-Control-Allow-Origin"] = "*"
-            not_modified["Access-Control-Expose-Headers"] = "ETag"
-            return not_modified
+            return open_to_any_origin(not_modified, expose=["ETag"])
         return response

@@ -1,5 +1,6 @@
 """The read-only JSON API: thin views over the search FilterSet and the published() queryset."""
 
+from django import forms
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -9,16 +10,16 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from api import serializers as shapes
 from api.http import ReadOnlyView
 from api.paging import MAX_PAGE, api_page_form, page_count, page_url
 from directory import geocoding
-from directory.fields import WHOLE_NUMBER
+from directory.fields import WholeNumberField
 from directory.filters import OrganizationSearch
 from directory.models import MEETING_LANGUAGES, Category, Organization
+from orgsite.jsonedge import invalid_parameters, open_to_any_origin
 
 SUGGEST_MAX_QUERY = 100
 SUGGEST_MAX_LIMIT = 20
@@ -77,10 +78,7 @@ SEARCH_PARAMETERS = [
 
 def bad_request(*forms, suggestions=()):
     """A 400 listing every bad parameter with its messages and codes."""
-    errors = {}
-    for form in forms:
-        errors.update(form.errors.get_json_data())
-    body = {"detail": _("Some parameters are not valid."), "errors": errors}
+    body = invalid_parameters(*forms)
     if suggestions:
         body["suggestions"] = [place.as_dict() for place in suggestions]
     return Response(body, status=400)
@@ -222,15 +220,16 @@ class CategoryList(ReadOnlyView):
         return Response({"count": len(causes), "results": data})
 
 
-class PlaceForm(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=SUGGEST_MAX_QUERY)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=SUGGEST_MAX_LIMIT)
+class PlaceForm(forms.Form):
+    """What autocomplete reads: some text, and how many places at most."""
 
-    def validate_limit(self, value):
-        # DRF's IntegerField reads "1.0" as 1; the schema promises an integer, so be as strict.
-        if not WHOLE_NUMBER.fullmatch(str(self.initial_data.get("limit", "")).strip()):
-            raise serializers.ValidationError(_("The limit must be a whole number."))
-        return value
+    q = forms.CharField(required=False, max_length=SUGGEST_MAX_QUERY)
+    limit = WholeNumberField(
+        required=False,
+        min_value=1,
+        max_value=SUGGEST_MAX_LIMIT,
+        error_messages={"invalid": _("The limit must be a whole number.")},
+    )
 
 
 class PlaceSuggest(ReadOnlyView):
@@ -253,16 +252,26 @@ class PlaceSuggest(ReadOnlyView):
     )
     def get(self, request):
         """Places starting with `q`, most populous first."""
-        form = PlaceForm(data=request.GET)
+        form = PlaceForm(self.parameters(request))
         if not form.is_valid():
-            errors = {
-                name: [{"message": str(m), "code": m.code} for m in messages]
-                for name, messages in form.errors.items()
-            }
-            body = {"detail": _("Some parameters are not valid."), "errors": errors}
-            return Response(body, status=400)
-        text, limit = form.validated_data.get("q", ""), form.validated_data.get("limit", 8)
+            return bad_request(form)
+        text, limit = form.cleaned_data["q"], form.cleaned_data["limit"] or 8
         return Response({"results": [p.as_dict() for p in geocoding.suggest(text, limit)]})
+
+    def parameters(self, request):
+        return request.GET
+
+
+@extend_schema(exclude=True)
+class SearchBoxPlaces(PlaceSuggest):
+    """/places/suggest/, the search box's autocomplete: the same answers, from any text typed.
+
+    A person may type or paste anything: too long a text is cut and NULs dropped, rather than
+    the box getting a 400.
+    """
+
+    def parameters(self, request):
+        return {"q": request.GET.get("q", "").replace("\x00", "")[:SUGGEST_MAX_QUERY]}
 
 
 class SchemaView(ReadOnlyView, SpectacularAPIView):
@@ -292,6 +301,6 @@ def docs(request):
 
 def not_found(request):
     """A JSON 404 for any other address under /api/."""
-    response = JsonResponse({"detail": _("There is nothing at this address.")}, status=404)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return open_to_any_origin(
+        JsonResponse({"detail": _("There is nothing at this address.")}, status=404)
+    )

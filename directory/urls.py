@@ -13,5 +13,4 @@ urlpatterns = [
     path("causes/<slug:slug>/", views.category, name="category"),
     path("about/", views.about, name="about"),
     path("privacy/", views.privacy, name="privacy"),
-    path("places/suggest/", views.place_suggest, name="place_suggest"),
 ]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from directory import geocoding, meetings
@@ -14,7 +14,6 @@ from directory.models import Category, Organization
 from orgsite import outage
 from orgsite.privacy import privacy_facts
 
-SUGGEST_MAX_QUERY = 100
 CAUSE_PAGE_SIZE = 25
 # What a compact row of a list shows (directory/includes/org_row.html).
 ROW_FIELDS = ("name", "slug", "city", "state", "coverage", "summary")
@@ -155,17 +154,6 @@ def about(request):
 def privacy(request):
     """Everything the site keeps about people, and for how long, from the settings in force."""
     return render(request, "directory/privacy.html", privacy_facts())
-
-
-@require_GET
-@cache_control(max_age=3600, public=True)
-def place_suggest(request):
-    """Place names for the search box's autocomplete, best first."""
-    text = request.GET.get("q", "")[:SUGGEST_MAX_QUERY]
-    return JsonResponse(
-        {"results": [place.as_dict() for place in geocoding.suggest(text)]},
-        headers={"Access-Control-Allow-Origin": "*"},
-    )
 
 
 def healthz(request):

@@ -42,6 +42,7 @@ from embed.presets import (
     normalise_hex,
     parse_presets,
 )
+from orgsite.jsonedge import open_to_any_origin
 
 WIDGET_MAX_AGE = 3600  # the unversioned /widget.js: what old snippets load
 VERSIONED_MAX_AGE = 31536000  # /widget.<hash>.js never changes
@@ -197,8 +198,7 @@ def widget(request, version=None):
     else:
         response["Cache-Control"] = f"public, max-age={WIDGET_MAX_AGE}"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return open_to_any_origin(response)
 
 
 class BuilderForm(forms.Form):
@@ -374,8 +374,7 @@ def oembed(request):
                 "cache_age": 86400,
             }
         )
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return open_to_any_origin(response)
 
 
 def _dimension(request, name, default):

@@ -23,6 +23,7 @@ from directory.models import Category, Organization
 from directory.search import RingSearch
 from hsds import ids, to_hsds
 from hsds.ids import CAUSES_TAXONOMY, DETAILS_TAXONOMY
+from orgsite.jsonedge import invalid_parameters
 
 METRES_PER_MILE = 1609.344
 MAX_PROXIMITY_METRES = 5_000_000
@@ -107,8 +108,7 @@ class HsdsView(ReadOnlyView):
             maximum=settings.HSDS_MAX_PAGE_SIZE,
         )
         if not (query.is_valid() & paging.is_valid()):
-            errors = {**query.errors.get_json_data(), **paging.errors.get_json_data()}
-            return Response({"detail": _("Some parameters are not valid."), "errors": errors}, 400)
+            return Response(invalid_parameters(query, paging), 400)
         return self.respond(request, query.cleaned_data, paging, **kwargs)
 
     def not_found(self):

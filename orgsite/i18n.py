@@ -18,7 +18,7 @@ from django.utils.translation import get_language_info
 # Pages a first visit may be redirected from: the public site's HTML pages.
 PAGE_NAMESPACES = {"directory", "curation", "referrals"}
 PAGE_VIEWS = {"embed:builder"}
-NOT_PAGES = {"directory:place_suggest"}
+NOT_PAGES = {"place_suggest"}
 
 
 def is_page(match):

@@ -25,6 +25,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from orgsite.jsonedge import open_to_any_origin
+
 logger = logging.getLogger(__name__)
 
 # Forms whose words a 503 gives back, by URL name. They are rebuilt from the post alone: the
@@ -119,8 +121,7 @@ def outage_response(request, error):
         "typed is lost."
     )
     if _is_api(request):
-        response = JsonResponse({"detail": message}, status=503)
-        response["Access-Control-Allow-Origin"] = "*"
+        response = open_to_any_origin(JsonResponse({"detail": message}, status=503))
     elif _is_embed(request):
         from embed.framing import frameable
 
@@ -164,12 +165,12 @@ def server_error(request, template_name="500.html"):
     if error is not None and is_outage(error):
         return outage_response(request, error)
     if _is_api(request):
-        response = JsonResponse(
-            {"detail": _("Something went wrong on our side. Please try again in a minute.")},
-            status=500,
+        return open_to_any_origin(
+            JsonResponse(
+                {"detail": _("Something went wrong on our side. Please try again in a minute.")},
+                status=500,
+            )
         )
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
     if _is_embed(request):
         from embed.framing import frameable
 

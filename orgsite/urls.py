@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from api.views import SearchBoxPlaces
 from directory import share
 from directory.views import healthz, ready
 
@@ -29,6 +30,8 @@ urlpatterns += i18n_patterns(
     path("", include("embed.urls")),
     path("", include("referrals.urls")),
     path("", include("curation.urls")),
+    # The search box's autocomplete: /api/v1/places/'s answers, from any text typed.
+    path("places/suggest/", SearchBoxPlaces.as_view(), name="place_suggest"),
     path("", include("directory.urls")),
     prefix_default_language=False,
 )

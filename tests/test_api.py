@@ -367,3 +367,13 @@ def test_the_docs_page_is_ours_and_obeys_the_content_security_policy(client, gro
         # No inline code, nothing from elsewhere: our static files and our JavaScript catalog.
         assert re.search(r'src="/(static/|jsi18n/)', tag), tag
     assert not re.search(r'(src|href)="https?://(?!testserver)', html)
+
+
+def test_the_search_box_autocomplete_is_the_api_endpoint_under_its_old_address(client, db):
+    api = client.get("/api/v1/places/", {"q": "oak"})
+    alias = client.get("/places/suggest/", {"q": "oak"})
+    assert alias.json() == api.json() and api.json()["results"]
+    assert alias["Access-Control-Allow-Origin"] == api["Access-Control-Allow-Origin"] == "*"
+    # What a person types is never a 400 in the search box: cut and cleaned instead.
+    assert client.get("/api/v1/places/", {"q": "oak" * 50}).status_code == 400
+    assert client.get("/places/suggest/", {"q": "oak" * 50}).status_code == 200
