@@ -7,8 +7,8 @@ or opens a dialog; one whose markup survives leaves an element with a data-xss a
 javascript: link; one that a template engine evaluated leaves TPLXEVAL. A first test renders the
 payloads raw, to show that the detector sees what it should.
 
-Many payloads share a page (an entry holds one in each of its text fields, a form one in each of
-its inputs), so the whole run is a few dozen page loads.
+Many payloads share a page (an entry holds up to three in each of its text fields, a refused form
+a share of the whole corpus in each of its inputs), so the whole run is under a hundred page loads.
 """
 
 import csv
