@@ -548,6 +548,35 @@ def test_every_seeded_cause_has_its_spanish_name_and_description(db):
     assert str(load_seeds()[0]) == f"0 created, 0 updated, {len(causes)} unchanged"
 
 
+def test_curators_edit_a_cause_in_both_languages(admin_client, group):
+    from directory.models import Category
+
+    cause = Category.objects.get(slug="immigrant-rights")
+    url = f"/admin/directory/category/{cause.pk}/change/"
+    html = admin_client.get(url).content.decode()
+    for field in ("name_en", "name_es", "description_en", "description_es"):
+        assert re.search(rf'<label[^>]* for="id_{field}">', html), field
+    assert 'value="Derechos de inmigrantes"' in html
+    form = {
+        "slug": "immigrant-rights",
+        "name_en": "Immigrant rights",
+        "name_es": "Derechos de las personas inmigrantes",
+        "description_en": "",
+        "description_es": "",
+        "colour": "#336699",
+        "order": "1",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    cause.refresh_from_db()
+    assert (cause.name_en, cause.name_es) == (
+        "Immigrant rights",
+        "Derechos de las personas inmigrantes",
+    )
+    assert cause.history.first().name_es == "Derechos de las personas inmigrantes"
+    found = admin_client.get("/admin/directory/category/", {"q": "personas inmigrantes"})
+    assert found.context["cl"].result_count == 1
+
+
 def test_a_cause_history_keeps_both_languages_and_reverts_them(group):
     from django.utils import translation
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation import history, services
@@ -22,10 +23,12 @@ from directory.placing import locate
 
 
 @admin.register(Category)
-class CategoryAdmin(SimpleHistoryAdmin):
+class CategoryAdmin(TranslationAdmin, SimpleHistoryAdmin):
+    """Causes, with their name and description in every language side by side."""
+
     list_display = ["name", "slug", "order", "colour"]
     list_editable = ["order"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name_en", "name_es", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
     def has_delete_permission(self, request, obj=None):
