@@ -25,6 +25,7 @@ _PREFIXES = (
     "EMAIL_",
     "MAP_",
     "ADMIN_",
+    "ALERTS_",
 )
 _NAMES = {
     "DEBUG",

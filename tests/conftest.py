@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
@@ -8,6 +9,14 @@ from tests.browser import browser  # noqa: F401
 
 # The official HSDS schemas (skipped with the reason when absent) or, as on a fresh clone, none.
 from tests.hsds_helpers import official, without_schemas  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits and cached answers live in the cache: each test starts with none, leaves none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +73,19 @@ def seeded_db(django_db_setup, django_db_blocker):
         call_command("loadseeds", verbosity=0)
         yield
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def curator(db):
+    """A superuser, as curators sign in to the admin."""
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("curator", "curator@example.org", "pw")
+
+
+@pytest.fixture
+def cause(db):
+    """One cause, Tenants, for tests of suggestions, reports and the curators' queues."""
+    from tests.factories import make_category
+
+    return make_category(slug="cur-tenants", name="Tenants")

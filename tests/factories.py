@@ -1,7 +1,9 @@
-"""Plain factory functions with overridable defaults; each returns a saved object."""
+"""Plain factory functions with overridable defaults; each returns a saved object (or a stamp)."""
 
 import itertools
+import time
 
+from curation.forms import PublicForm
 from directory.models import Category, Organization
 
 _counter = itertools.count(1)
@@ -44,3 +46,8 @@ def make_org(causes=(), **overrides):
     if causes:
         org.causes.set(causes)
     return org
+
+
+def aged_token(subject, seconds=60, form=PublicForm):
+    """A form's stamp issued `seconds` ago, as if a person had spent that long filling it in."""
+    return form.stamp(subject, issued=time.time() - seconds)

@@ -75,7 +75,9 @@ def test_each_edge_is_refused_by_both_or_neither(change):
 coordinates = st.one_of(st.none(), st.floats(-200, 200, allow_nan=False))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     status=st.sampled_from(["pending", "published", "inactive", "archived"]),
     coverage=st.sampled_from(["local", "regional", "statewide", "national", "online"]),

@@ -11,13 +11,7 @@ from curation.duplicates import name_similarity, possible_duplicates
 from curation.models import Report, Suggestion
 from directory.filters import OrganizationSearch
 from directory.models import Organization
-from tests.curation_helpers import cause_fixture, only_these_entries  # noqa: F401 (fixtures)
 from tests.factories import make_category, make_org
-
-
-@pytest.fixture
-def curator(db):
-    return User.objects.create_superuser("curator", "curator@example.org", "pw")
 
 
 @pytest.fixture

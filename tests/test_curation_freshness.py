@@ -15,7 +15,6 @@ from curation.models import Proposal, Reconfirmation
 from directory.geocoding import Place
 from directory.models import Organization, months_before
 from directory.search import who_covers
-from tests.curation_helpers import cause_fixture, only_these_entries  # noqa: F401 (fixtures)
 from tests.factories import make_org
 
 BERKELEY = Place("Berkeley, CA 94704", 37.8664, -122.2570, "zip", "CA", "US", "94704")

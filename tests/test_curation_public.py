@@ -1,20 +1,11 @@
 """Suggest a group and report a problem: the public forms, their spam controls and bad input."""
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from curation.models import Report, Suggestion
 from directory.models import Organization
-from tests.curation_helpers import aged_token, cause_fixture, only_these_entries  # noqa: F401 (fixtures)
-from tests.factories import make_org
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
+from tests.factories import aged_token, make_org
 
 
 def suggestion(cause, **fields):

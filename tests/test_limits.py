@@ -16,19 +16,11 @@ from abuse.limits import _count_in_database, client_address, client_hash
 from abuse.models import RateCount
 from curation.models import Report, Suggestion
 from referrals.models import CapReached, Referral
-from tests.curation_helpers import aged_token
-from tests.factories import make_category, make_org
+from tests.factories import aged_token, make_category, make_org
 from tests.outages import Drill, Reader, free_port
 from tests.test_referrals_form import form_data
 
 DEAD_REDIS = "redis://127.0.0.1:{port}/0"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

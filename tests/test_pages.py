@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from directory.geo import haversine_miles
+from directory.geocoding import geocode
 from tests.factories import make_category, make_org
 
 PUBLIC_URLS = [
@@ -46,7 +48,13 @@ def test_search_page_shows_blocks_distances_and_first_step(client, listing):
     html = response.content.decode()
     assert "Groups that cover Berkeley, CA 94704" in html
     assert "East Bay Solidarity &lt;Network&gt;" in html
-    assert "0.0 mi" in html or re.search(r"\d+\.\d mi", html)
+    # The distance from the ZIP's point to the group's public point, as the card words it.
+    org, place = listing["org"], geocode("94704")
+    org.refresh_from_db()
+    miles = haversine_miles(
+        place.latitude, place.longitude, org.public_latitude, org.public_longitude
+    )
+    assert f"{miles:.1f} mi" in html
     assert "Come to a meeting." in html
     assert 'id="map-data"' in html
 

@@ -17,7 +17,6 @@ from curation.models import Proposal, Reconfirmation, Report, Review, Suggestion
 from curation.privacy import ERASED_EMAIL_FIELDS, STAFF_EMAIL_FIELDS, person_erase
 from directory.models import Organization
 from referrals.models import FollowupAnswer, Referral
-from tests.curation_helpers import cause_fixture, only_these_entries  # noqa: F401 (fixtures)
 from tests.factories import make_org
 
 PERSON = "Sam.Reader@Example.com"

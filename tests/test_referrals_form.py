@@ -1,32 +1,21 @@
 """The contact form through the test client: storing, and every abuse control with its message."""
 
-import time
-
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from referrals.forms import ContactForm
 from referrals.models import Referral
-from tests.factories import make_org
+from tests.factories import aged_token, make_org
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits(settings):
-    # Rate limits live in the cache; each test starts with none spent.
-    cache.clear()
+def _deliver_at_once(settings):
     settings.REFERRALS_DELIVER_AT_ONCE = True
-    yield
-    cache.clear()
 
 
 @pytest.fixture
 def org(db):
     return make_org(name="Tenants <United>", slug="tenants-united", contact_email="org@example.net")
-
-
-def aged_token(org, seconds=60):
-    return ContactForm.stamp(org.pk, issued=time.time() - seconds)
 
 
 def form_data(org, **overrides):
@@ -36,7 +25,7 @@ def form_data(org, **overrides):
         "message": "Hello! I'd like to come to your next meeting.",
         "heard_from": "A blog post",
         "website": "",
-        "token": aged_token(org),
+        "token": aged_token(org.pk, form=ContactForm),
         "via": "site",
     }
     data.update(overrides)
@@ -126,7 +115,7 @@ def test_bad_submissions_get_a_clear_message_and_keep_what_was_typed(
     client, org, overrides, expected
 ):
     if overrides.get("token") == "tampered":
-        overrides["token"] = aged_token(org)[:-3] + "abc"
+        overrides["token"] = aged_token(org.pk, form=ContactForm)[:-3] + "abc"
     response = post(client, org, **overrides)
     html = response.content.decode()
     if expected is None:
@@ -158,7 +147,7 @@ def test_a_form_sent_too_fast_is_refused_then_accepted_when_sent_again(client, o
 
 
 def test_an_expired_form_is_refused_and_comes_back_with_a_fresh_token(client, org, settings):
-    stale = aged_token(org, seconds=settings.REFERRALS_FORM_MAX_SECONDS + 5)
+    stale = aged_token(org.pk, settings.REFERRALS_FORM_MAX_SECONDS + 5, ContactForm)
     html = post(client, org, token=stale).content.decode()
     assert "open too long" in html
     assert f'value="{stale}"' not in html
@@ -167,7 +156,7 @@ def test_an_expired_form_is_refused_and_comes_back_with_a_fresh_token(client, or
 
 def test_a_token_for_another_group_is_refused(client, org):
     other = make_org()
-    html = post(client, org, token=aged_token(other)).content.decode()
+    html = post(client, org, token=aged_token(other.pk, form=ContactForm)).content.decode()
     assert "could not be checked" in html
 
 

@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.core.mail.backends import locmem
 from django.test import Client
 
@@ -59,13 +58,6 @@ ELSEWHERE = [
     "/sitemap.xml",
     "/robots.txt",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _no_spent_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -63,3 +63,33 @@ def test_env_int_and_list(monkeypatch):
 
 def test_connections_persist_across_requests(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+def test_the_test_settings_strip_every_variable_the_settings_read():
+    """A variable settings.py reads but test_settings.py lets through would make the suite
+    depend on a developer's environment (a REFERRALS_FORM_MIN_SECONDS=0 in a shell, say)."""
+    import ast
+    from pathlib import Path
+
+    from orgsite import env, test_settings
+
+    readers = {name for name in dir(env) if name.startswith("env_")}
+    tree = ast.parse(Path(test_settings.__file__).with_name("settings.py").read_text())
+    read = {
+        call.args[0].value
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in readers
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+    }
+    assert len(read) > 50, read  # the walk finds the settings' reads at all
+    # Reads by another route than orgsite.env would escape the walk above.
+    assert "os.environ" not in Path(test_settings.__file__).with_name("settings.py").read_text()
+    passed = sorted(
+        name
+        for name in read - test_settings._KEEP
+        if name not in test_settings._NAMES and not name.startswith(test_settings._PREFIXES)
+    )
+    assert passed == [], f"add these to orgsite/test_settings.py's _NAMES or _PREFIXES: {passed}"

@@ -3,20 +3,12 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
 from curation.forms import SuggestForm
 from directory.models import Organization
-from tests.curation_helpers import aged_token, cause_fixture  # noqa: F401 (fixtures)
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
+from tests.factories import aged_token
 
 
 def data(cause, **fields):
