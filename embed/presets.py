@@ -20,7 +20,6 @@ from directory.fields import MAX_CAUSES
 from directory.models import MEETING_LANGUAGES, Category, Organization
 
 SEARCH_KEYS = ("near", "cause", "q", "radius", "lang", "coverage")
-DISPLAY_KEYS = ("accent", "theme", "layout", "max", "locale")
 THEMES = ("light", "dark")
 LAYOUTS = ("compact", "list", "map")
 # A widget fits under a post: a few slim cards, and "See all" for the rest on the site.

@@ -2,7 +2,7 @@
 every stylesheet and script it links, Leaflet excepted) and widget.js, each gzipped.
 
 `measure(get)` takes a function that fetches a path and returns the body as bytes (the Django
-test client in tests and `make bench`), so the numbers always come from the served responses.
+test client, in tests/test_embed.py), so the numbers always come from the served responses.
 """
 
 import gzip
