@@ -159,6 +159,7 @@ def test_the_day_picker_writes_the_same_rule(admin_client, org):
     url = f"{CHANGELIST}{org.pk}/change/"
     html = admin_client.get(url).content.decode()
     assert 'name="meeting_byday_0"' in html and 'name="meeting_byday_1"' in html
+    assert 'name="meeting_timezone"' in html and 'name="events_feed_url"' in html
     assert "iCalendar" not in html and "ISO 639" not in html
     response = admin_client.post(
         url, change_data(org, meeting_byday_0=["2", "4"], meeting_byday_1=["TH"])
