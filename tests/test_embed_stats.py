@@ -16,6 +16,9 @@ from abuse import tokens
 from directory.models import Organization
 from embed import stats
 from embed.models import EmbedDailyCount, EmbedGapCount
+from referrals.forms import ContactForm
+from referrals.models import Referral
+from tests.factories import aged_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_db")]
 
@@ -201,6 +204,42 @@ def test_a_group_opened_from_a_widget_is_counted_then_shown(client):
     # A widget without a ref (an older snippet) links to the group directly.
     plain = client.get("/embed/", {"near": NEAR}).content.decode()
     assert "/embed/to/" not in plain and 'href="/groups/' in plain
+
+
+# --- Messages sent -------------------------------------------------------------------------------
+
+
+def test_a_message_sent_from_a_widget_is_counted_and_a_bad_ref_loses_nothing(client, settings):
+    settings.REFERRALS_DELIVER_AT_ONCE = False
+    settings.REFERRALS_CLIENT_LIMIT = settings.REFERRALS_ORG_CLIENT_LIMIT = 100
+    ref = stats.issue_ref()
+    html = _frame(client, ref, NEAR, reader=False).content.decode()
+    contact = unescape(re.search(r'href="(/groups/[^"]+/contact/[^"]*)"', html).group(1))
+    assert parse_qs(urlsplit(contact).query) == {"via": ["widget"], "ref": [ref]}
+    page = client.get(contact).content.decode()
+    assert f'<input type="hidden" name="ref" value="{ref}">' in page
+    org = Organization.objects.get(slug=urlsplit(contact).path.split("/")[2])
+
+    def send(ref_value, message):
+        data = {
+            "name": "Ana Reader",
+            "email": "ana@example.com",
+            "message": message,
+            "website": "",
+            "token": aged_token(org.pk, form=ContactForm),
+            "via": "widget",
+            "ref": ref_value,
+        }
+        return client.post(urlsplit(contact).path, data)
+
+    assert send(ref, "Hello! I'd like to come to your next meeting.").status_code == 302
+    assert _row(ref)["messages"] == 1
+    for number, bad in enumerate(BAD_REFS):
+        assert send(bad, f"Another question, number {number}.").status_code == 302
+    assert Referral.objects.filter(organization=org).count() == 1 + len(BAD_REFS)
+    assert EmbedDailyCount.objects.get().messages == 1
+    # Nothing of the message or its writer reaches the counts.
+    assert not EmbedDailyCount.objects.filter(ref__contains="ana").exists()
 
 
 # --- The writer's page ---------------------------------------------------------------------------
