@@ -5,21 +5,36 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev data lint check bench vendor messages clean
+.PHONY: run test test-fast setup setup-dev lock data lint check bench vendor messages clean
 
-# The environment is rebuilt only when pyproject.toml changes (its hash names the stamp).
-STAMP := $(VENV)/.stamp-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Installs come from the lock files, which pin every package with its hashes as resolved from
+# pyproject.toml's ranges (`make lock` refreshes them). The environment is rebuilt only when one
+# of the three files changes (their hash names the stamp).
+LOCK := requirements/base.txt
+DEV_LOCK := requirements/dev.txt
+STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml $(LOCK) $(DEV_LOCK) | cksum | cut -d' ' -f1)
 DEV_STAMP := $(STAMP)-dev
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) --require-hashes -r $(LOCK)
+	$(PIP_INSTALL) --no-deps -e .
 	@rm -f $(VENV)/.stamp-* && touch $@
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PIP_INSTALL) --require-hashes -r $(DEV_LOCK)
 	@touch $@
+
+# Pin again from pyproject.toml after changing it: new packages are added, existing pins kept
+# while they still fit (LOCK_ARGS=--upgrade takes the newest releases the ranges allow).
+# The runtime lock is resolved within the development one, so the two always agree.
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock: setup-dev
+	$(COMPILE) --extra dev -o $(DEV_LOCK) pyproject.toml
+	$(COMPILE) -c $(DEV_LOCK) -o $(LOCK) pyproject.toml
 
 setup: $(STAMP)
 setup-dev: $(DEV_STAMP)
@@ -52,6 +67,11 @@ $(AXE): package-lock.json
 test: check $(AXE)
 	DEBUG=1 $(BIN)/python manage.py build_geocoder
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite without the browser tests (no Chromium or axe-core needed): a quicker loop.
+test-fast: check
+	DEBUG=1 $(BIN)/python manage.py build_geocoder
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: setup-dev
 	$(BIN)/ruff check --fix .
