@@ -1,13 +1,11 @@
 """Admin form fields that spare curators the stored formats: meeting days and languages."""
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from directory.models import MEETING_LANGUAGES, Organization
+from directory.models import MEETING_BYDAY_ITEM, MEETING_LANGUAGES, Organization
 
 DAYS = [
     ("MO", _("Monday")),
@@ -27,7 +25,6 @@ WEEKS = [
     ("4", pgettext_lazy("week of the month", "Fourth")),
     ("-1", pgettext_lazy("week of the month", "Last")),
 ]
-BYDAY_ITEM = re.compile(r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)$")
 BYDAY_MAX = Organization._meta.get_field("meeting_byday").max_length
 
 
@@ -38,7 +35,7 @@ def byday_parts(value):
     A rule such as "1MO,3WE" is no such product, and the picker cannot show it.
     """
     items = [item for item in (value or "").split(",") if item]
-    matches = [BYDAY_ITEM.match(item) for item in items]
+    matches = [MEETING_BYDAY_ITEM.match(item) for item in items]
     if not all(matches):
         return None
     weeks = list(dict.fromkeys(m.group(1) or EVERY for m in matches))

@@ -19,9 +19,9 @@ from directory.queries import CategoryQuerySet, OrganizationQuerySet
 COVERAGE_RADIUS_MAX = 250  # miles; larger areas are statewide or national
 LANGUAGE_CODES = re.compile(r"^[a-z]{2,3}(,[a-z]{2,3})*$")
 # iCalendar BYDAY values: "TU" every Tuesday, "2TH,4TH" the second and fourth Thursdays.
-MEETING_BYDAY = re.compile(
-    r"^(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)(,(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU))*$"
-)
+_BYDAY_ITEM = r"(-1|[1-4])?(MO|TU|WE|TH|FR|SA|SU)"
+MEETING_BYDAY_ITEM = re.compile(rf"^{_BYDAY_ITEM}$")
+MEETING_BYDAY = re.compile(rf"^{_BYDAY_ITEM}(,{_BYDAY_ITEM})*$")
 # Languages a group can say it meets in, as the search offers them.
 MEETING_LANGUAGES = [
     ("en", _("English")),
