@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.services import alerts_erase
 from curation.history import one_record
 from curation.models import Proposal, Report, Review, Suggestion
 from directory.models import Organization
@@ -24,6 +25,7 @@ from referrals.models import Referral
 # included). tests/test_privacy.py fails when a model gains an email field not listed here.
 ERASED_EMAIL_FIELDS = {
     "referrals.Referral.email",
+    "alerts.Subscription.email",
     "curation.Suggestion.email",
     "curation.Report.email",
     "directory.Organization.contact_email",
@@ -103,6 +105,7 @@ def person_erase(email, *, dry_run=False, now=None):
             "entries": len(erasure.entries),
             "history records": records.count(),
             "proposed edits": len(proposals),
+            "alerts": alerts_erase(email, dry_run=True),
         }
         return erasure
     with transaction.atomic():
@@ -140,6 +143,8 @@ def person_erase(email, *, dry_run=False, now=None):
             ]
             proposal.save(update_fields=["changes"])
         erasure.counts["proposed edits"] = len(proposals)
+        # An alert is nothing but the address: it is deleted, with its mails.
+        erasure.counts["alerts"] = alerts_erase(email)
     return erasure
 
 

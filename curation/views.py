@@ -13,6 +13,7 @@ from curation.forms import ProposalForm, ReportForm, SuggestForm
 from directory.models import Organization
 
 SUGGEST_SUBJECT = "suggest"
+SUGGEST_PREFILL = ("city", "state", "postal_code", "country")
 
 
 def _admit(request, scope):
@@ -31,7 +32,9 @@ def _admit(request, scope):
 @require_http_methods(["GET", "POST"])
 def suggest(request):
     """Suggest a group: it waits, pending, for a curator."""
-    form = SuggestForm(request.POST or None, subject=SUGGEST_SUBJECT)
+    # "Know a group here? Suggest it" on a far search fills in the place it was made for.
+    place = {name: request.GET[name][:100] for name in SUGGEST_PREFILL if name in request.GET}
+    form = SuggestForm(request.POST or None, subject=SUGGEST_SUBJECT, initial=place)
     if request.method == "POST" and form.is_valid():
         try:
             _admit(request, "suggest")

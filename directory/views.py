@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from directory import geocoding, meetings
+from directory import geocoding, meetings, reach
 from directory.caching import PAGE_MAX_AGE, public_page
 from directory.filters import OrganizationSearch
 from directory.maps import distance_miles, map_config
@@ -36,12 +36,16 @@ def search(request):
     """Results for a place and causes, in labelled blocks, with a map."""
     search = OrganizationSearch(request.GET or None, queryset=Organization.objects.published())
     outcome = search.outcome() if search.is_valid() else None
+    far = reach.far_from_everyone(outcome)
+    if far:
+        outcome = reach.joinable_first(outcome)
     return render(
         request,
         "directory/search.html",
         {
             "search": search,
             "outcome": outcome,
+            "far": far,
             "map": map_config(outcome.results if outcome else []),
         },
     )

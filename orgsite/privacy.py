@@ -21,6 +21,8 @@ def privacy_facts():
     )
     return {
         "retention_days": settings.REFERRALS_RETENTION_DAYS,
+        "alerts_confirm_days": settings.ALERTS_CONFIRM_DAYS,
+        "alerts_retention_days": settings.ALERTS_RETENTION_DAYS,
         "followup_days": settings.REFERRALS_FOLLOWUP_DAYS,
         "limit_hours": math.ceil(max(windows) / 3600),
         "reconfirm_months": settings.CURATION_RECONFIRM_AFTER_MONTHS,

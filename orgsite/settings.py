@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "curation",
     "referrals",
     "embed",
+    "alerts",
     "api",
     "hsds",
 ]
@@ -362,6 +363,9 @@ SEARCH_COUNT_CAP = env_int("SEARCH_COUNT_CAP", 50)
 # seconds in the cache (0: not cached); any change to a group or a cause makes every kept answer
 # stale at once (directory/caching.py).
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 60)
+# Beyond this many miles the nearest local group is out of reach: the page says so, shows the
+# groups joinable from anywhere first, and offers to suggest a group or to alert the reader.
+SEARCH_FAR_MILES = env_int("SEARCH_FAR_MILES", 100)
 # Locales whose readers read distances in kilometres first.
 DISTANCE_KM_LOCALES = ["es"]
 
@@ -405,6 +409,15 @@ CURATION_FORM_MIN_SECONDS = env_int("CURATION_FORM_MIN_SECONDS", 3)
 CURATION_FORM_MAX_SECONDS = env_int("CURATION_FORM_MAX_SECONDS", 86400)
 # The largest CSV an import accepts, in rows.
 CURATION_IMPORT_MAX_ROWS = env_int("CURATION_IMPORT_MAX_ROWS", 200000)
+
+# --- Alerts (alerts/): "tell me when a group near me is listed", by email, double opt-in. ---
+# An unconfirmed alert's link works, and its address is kept, this many days; a confirmed alert
+# ends, and its address is deleted, this many days after confirmation (purge_alerts).
+ALERTS_CONFIRM_DAYS = env_int("ALERTS_CONFIRM_DAYS", 7)
+ALERTS_RETENTION_DAYS = env_int("ALERTS_RETENTION_DAYS", 365)
+# Alerts asked for one address per CURATION_CLIENT_WINDOW, whoever asks: nobody can use the site
+# to fill a stranger's inbox with confirmation mails.
+ALERTS_EMAIL_LIMIT = env_int("ALERTS_EMAIL_LIMIT", 3)
 
 # --- Referrals (referrals/): the contact relay. ---
 # Accepted messages per client address (an IPv6 client by its /64) and per group, each per window

@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", include("embed.urls")),
     path("", include("referrals.urls")),
     path("", include("curation.urls")),
+    path("", include("alerts.urls")),
     # The search box's autocomplete: /api/v1/places/'s answers, from any text typed.
     path("places/suggest/", SearchBoxPlaces.as_view(), name="place_suggest"),
     path("", include("directory.urls")),

@@ -75,6 +75,27 @@ def _pages(language, org):
         ("about", _path(language, "directory:about")),
         ("embed", _path("en", "embed:frame") + embed_query),
         ("builder", _path(language, "embed:builder")),
+        *_alert_pages(language),
+    ]
+
+
+def _alert_pages(language):
+    """The far search's prompts and the alert's pages, its signed links included."""
+    from alerts import services as alerts
+    from directory.geocoding import geocode
+
+    subscription = alerts.subscription_request(
+        f"a11y-{language}@example.com", geocode("59001"), [], origin="http://testserver"
+    )
+    return [
+        ("far results", _path(language, "directory:search") + "?near=59001"),
+        ("alert", _path(language, "alerts:subscribe") + "?near=59001"),
+        ("alert sent", _path(language, "alerts:sent")),
+        ("alert confirm", _path(language, "alerts:confirm", alerts.confirm_token(subscription))),
+        (
+            "alert stop",
+            _path(language, "alerts:unsubscribe", alerts.unsubscribe_token(subscription)),
+        ),
     ]
 
 

@@ -34,6 +34,8 @@ def test_search_by_zip_with_javascript(site, reader):
 
     # Live results: choosing another cause updates the list without reloading the page.
     page.evaluate("window.__notReloaded = true")
+    # Results first: the form is folded into the one-line summary, which opens it.
+    page.locator(".search-summary > summary").click()
     page.get_by_text("Housing & tenants", exact=True).first.click()
     page.wait_for_url("**cause=tenants**")
     page.wait_for_function("!document.querySelector('#results[aria-busy]')")
@@ -56,6 +58,7 @@ def test_search_by_zip_without_javascript(site, browser):
     assert any(h.startswith("Statewide") for h in headings)
     assert page.locator(".card__distance").count() > 3
     # A bad place is a clear message, and the form keeps what was typed.
+    page.locator(".search-summary > summary").click()
     page.get_by_label("ZIP code or city").fill("Sprngfield")
     page.get_by_role("button", name="Search", exact=True).click()
     assert "Did you mean" in page.locator("#near-errors").inner_text()

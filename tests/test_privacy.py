@@ -12,9 +12,11 @@ from django.db import models
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from alerts import services as alerts_services
 from curation import services
 from curation.models import Proposal, Reconfirmation, Report, Review, Suggestion
 from curation.privacy import ERASED_EMAIL_FIELDS, STAFF_EMAIL_FIELDS, person_erase
+from directory.geocoding import geocode
 from directory.models import Organization
 from referrals.models import FollowupAnswer, Referral
 from tests.factories import make_org
@@ -84,6 +86,9 @@ def traces(cause):
         changes={"contact_email": ["organizer@example.net", PERSON], "phone": ["", "555"]},
     )
     User.objects.create_user("sam", email=PERSON, is_staff=True)
+    place = geocode("59001")
+    alerts_services.subscription_request(PERSON, place, [cause], origin="http://testserver")
+    alerts_services.subscription_request(OTHER, place, [], origin="http://testserver")
     return {"relay": relay, "kept": kept, "suggested": suggested.organization}
 
 
@@ -174,6 +179,7 @@ def test_a_dry_run_counts_and_erases_nothing(traces):
         "entries": 2,
         "history records": Organization.history.filter(contact_email__iexact=PERSON).count(),
         "proposed edits": 1,
+        "alerts": 1,
     }
     assert rows_naming(PERSON) == before
 

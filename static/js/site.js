@@ -102,6 +102,10 @@
             form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
             announce(fresh);
           }
+          // The one-line summary of the search ("94704 · Immigrant rights · 25 mi") follows it.
+          var summary = document.querySelector("[data-search-summary]");
+          var freshSummary = page.querySelector("[data-search-summary]");
+          if (summary && freshSummary) summary.replaceWith(freshSummary);
           if (push) history.pushState({ url: url }, "", url);
           var freshMap = page.getElementById("map-data");
           if (freshMap && window.orgsiteMap) window.orgsiteMap.update(JSON.parse(freshMap.textContent));
