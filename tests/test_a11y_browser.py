@@ -58,6 +58,19 @@ def _path(language, name, *args, **kwargs):
         return reverse(name, args=args, kwargs=kwargs)
 
 
+def _stats_path(language):
+    """A writer's private counts page, with a day of counts and a coverage gap to show."""
+    from django.utils import timezone
+
+    from embed import stats
+    from embed.models import EmbedDailyCount, EmbedGapCount
+
+    ref, today = stats.issue_ref(), timezone.localdate()
+    EmbedDailyCount.objects.create(ref=ref, day=today, searches=4, views=2, messages=1)
+    EmbedGapCount.objects.create(ref=ref, day=today, area="590", searches=3)
+    return _path(language, "embed:stats", stats.stats_token(ref))
+
+
 def _pages(language, org):
     """(label, path) of every page axe checks, in `language`."""
     search = _path(language, "directory:search") + "?near=94704&cause=immigrant-rights"
@@ -75,6 +88,7 @@ def _pages(language, org):
         ("about", _path(language, "directory:about")),
         ("embed", _path("en", "embed:frame") + embed_query),
         ("builder", _path(language, "embed:builder")),
+        ("widget stats", _stats_path(language)),
         *_alert_pages(language),
     ]
 
