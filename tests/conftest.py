@@ -62,6 +62,18 @@ def seeded(db):
     call_command("loadseeds", verbosity=0)
 
 
+@pytest.fixture
+def seed_causes(db, tmp_path_factory):
+    """The seed data set's causes alone, for tests that need the taxonomy but not 241 groups
+    (loading those takes most of a second, many times over on a busy machine)."""
+    from directory.seeding import SEEDS_DIR
+
+    folder = tmp_path_factory.mktemp("causes-only")
+    (folder / "categories.json").write_bytes((SEEDS_DIR / "categories.json").read_bytes())
+    (folder / "organizations.json").write_text("[]")
+    call_command("loadseeds", seeds_dir=folder, verbosity=0)
+
+
 @pytest.fixture(scope="module")
 def seeded_db(django_db_setup, django_db_blocker):
     """Seeds loaded once per module for read-only tests (which also take `db`).

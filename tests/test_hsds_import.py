@@ -65,7 +65,7 @@ def kept_fields(org):
     }
 
 
-def test_a_list_after_the_full_record_erases_nothing(seeded, tmp_path):
+def test_a_list_after_the_full_record_erases_nothing(seed_causes, tmp_path):
     assert import_(tmp_path, full_service()).count("created") == 1
     before = kept_fields(entry())
     assert before["phone"] == "(510) 555-0142" and before["languages"] == "en,es"
@@ -77,7 +77,7 @@ def test_a_list_after_the_full_record_erases_nothing(seeded, tmp_path):
     assert [c.slug for c in entry().causes.all()] == ["tenants"]
 
 
-def test_a_newer_summary_changes_only_what_it_says(seeded, tmp_path):
+def test_a_newer_summary_changes_only_what_it_says(seed_causes, tmp_path):
     import_(tmp_path, full_service())
     before = kept_fields(entry())
     newer = summary(
@@ -93,7 +93,7 @@ def test_a_newer_summary_changes_only_what_it_says(seeded, tmp_path):
     assert after == before
 
 
-def test_an_older_document_changes_nothing(seeded, tmp_path):
+def test_an_older_document_changes_nothing(seed_causes, tmp_path):
     import_(tmp_path, full_service(last_modified="2025-06-01T00:00:00Z"))
     older = full_service(last_modified="2024-01-01T00:00:00Z", name="Old Name", description="Old")
     report = import_(tmp_path, older)
@@ -102,7 +102,7 @@ def test_an_older_document_changes_nothing(seeded, tmp_path):
     assert entry().summary == "Help for renters."
 
 
-def test_a_curators_edit_survives_until_the_source_changes_that_field(seeded, tmp_path):
+def test_a_curators_edit_survives_until_the_source_changes_that_field(seed_causes, tmp_path):
     import_(tmp_path, full_service())
     Organization.objects.filter(pk=entry().pk).update(phone="(510) 555-9999", first_step="Write.")
     changed = full_service(description="New words.", last_modified="2025-05-01T00:00:00Z")
@@ -115,7 +115,7 @@ def test_a_curators_edit_survives_until_the_source_changes_that_field(seeded, tm
     assert entry().phone == "(510) 555-0000" and entry().first_step == "Write."
 
 
-def test_an_explicit_empty_value_is_not_unknown(seeded, tmp_path):
+def test_an_explicit_empty_value_is_not_unknown(seed_causes, tmp_path):
     import_(tmp_path, full_service())
     emptied = full_service(phones=[], languages=[], last_modified="2025-05-01T00:00:00Z")
     import_(tmp_path, emptied)
@@ -211,7 +211,7 @@ def test_formula_cells_are_neutralised_in_the_export_and_read_back(db, tmp_path,
     ],
 )
 def test_a_file_of_a_kind_the_directory_does_not_import_says_what_it_is(
-    seeded, tmp_path, data, words
+    seed_causes, tmp_path, data, words
 ):
     path = write(tmp_path, data)
     with pytest.raises(importing.ImportFailed, match=re.escape(words)) as refused:
@@ -224,7 +224,7 @@ def test_a_file_of_a_kind_the_directory_does_not_import_says_what_it_is(
         call_command("import_hsds", str(path))
 
 
-def test_in_a_mixed_list_each_refused_item_says_what_it_looked_like(seeded, tmp_path):
+def test_in_a_mixed_list_each_refused_item_says_what_it_looked_like(seed_causes, tmp_path):
     report = import_(tmp_path, [TAXONOMY, service_doc(), 42])
     actions = {o.record.split()[0]: o for o in report.outcomes}
     assert report.count("created") == 1
@@ -234,7 +234,7 @@ def test_in_a_mixed_list_each_refused_item_says_what_it_looked_like(seeded, tmp_
     assert actions["item"].reason == "a int 42, not an HSDS object"
 
 
-def test_a_service_at_a_location_becomes_an_entry(seeded, tmp_path):
+def test_a_service_at_a_location_becomes_an_entry(seed_causes, tmp_path):
     service = full_service()
     link = service.pop("service_at_locations")[0]
     document = {**link, "service": service}  # /service_at_locations/{id}, fully nested
@@ -245,7 +245,7 @@ def test_a_service_at_a_location_becomes_an_entry(seeded, tmp_path):
     assert org.latitude == 37.8
 
 
-def test_a_service_at_a_location_without_its_service_is_refused_by_name(seeded, tmp_path):
+def test_a_service_at_a_location_without_its_service_is_refused_by_name(seed_causes, tmp_path):
     bare = {
         "id": "3f0d2a4e-1b7c-4e55-8a0e-6c1d2b3a4f53",
         "service_id": "3f0d2a4e-1b7c-4e55-8a0e-6c1d2b3a4f54",
@@ -258,13 +258,13 @@ def test_a_service_at_a_location_without_its_service_is_refused_by_name(seeded, 
 
 
 @pytest.mark.parametrize("levels", [50, 100_000])
-def test_deeply_nested_json_is_refused_with_a_clear_message(seeded, tmp_path, levels):
+def test_deeply_nested_json_is_refused_with_a_clear_message(seed_causes, tmp_path, levels):
     path = write(tmp_path, "[" * levels + "]" * levels)
     with pytest.raises(CommandError, match="nests more than 40 levels deep"):
         call_command("import_hsds", str(path))
 
 
-def test_deep_nesting_inside_a_service_is_refused_too(seeded, tmp_path):
+def test_deep_nesting_inside_a_service_is_refused_too(seed_causes, tmp_path):
     deep = inner = {}
     for _ in range(60):
         inner["next"] = {}
@@ -273,7 +273,7 @@ def test_deep_nesting_inside_a_service_is_refused_too(seeded, tmp_path):
         import_(tmp_path, service_doc(extension=deep))
 
 
-def test_not_a_number_is_not_json(seeded, tmp_path):
+def test_not_a_number_is_not_json(seed_causes, tmp_path):
     text = json.dumps(service_doc()).replace("37.8", "NaN")
     with pytest.raises(importing.ImportFailed, match="NaN is not a JSON value"):
         import_(tmp_path, text)
@@ -282,7 +282,7 @@ def test_not_a_number_is_not_json(seeded, tmp_path):
 # --- Finding 8: loose ends and oddities are reported. ---
 
 
-def test_a_phone_number_in_quotes_is_cleaned_and_reported(seeded, tmp_path):
+def test_a_phone_number_in_quotes_is_cleaned_and_reported(seed_causes, tmp_path):
     quoted = [{"id": "5d1e4c59-8c1b-4b8e-9c6f-1a2b3c4d5e01", "number": '"+1 510 555 0142"'}]
     report = import_(tmp_path, full_service(phones=quoted))
     outcome = report.outcomes[0]
@@ -292,14 +292,14 @@ def test_a_phone_number_in_quotes_is_cleaned_and_reported(seeded, tmp_path):
     assert "quotes" in entry().hsds_record.problems
 
 
-def test_a_phone_number_with_no_digits_is_left_empty_and_pending(seeded, tmp_path):
+def test_a_phone_number_with_no_digits_is_left_empty_and_pending(seed_causes, tmp_path):
     odd = [{"id": "5d1e4c59-8c1b-4b8e-9c6f-1a2b3c4d5e01", "number": "call us"}]
     report = import_(tmp_path, full_service(phones=odd))
     assert "phone number 'call us' has no digits (left empty)" in report.outcomes[0].problems
     assert (entry().phone, entry().status) == ("", "pending")
 
 
-def test_dangling_links_in_a_document_are_warnings(seeded, tmp_path):
+def test_dangling_links_in_a_document_are_warnings(seed_causes, tmp_path):
     doc = service_doc(organization_id="3f0d2a4e-1b7c-4e55-8a0e-6c1d2b3a4f56")
     doc["service_at_locations"].append(
         {"id": "3f0d2a4e-1b7c-4e55-8a0e-6c1d2b3a4f57", "location_id": TERM["id"]}
@@ -375,7 +375,7 @@ def test_the_same_id_twice_in_a_table_is_reported(db, tmp_path, without_schemas)
 
 
 def test_an_hsds_import_without_the_official_files_still_checks_every_record(
-    seeded, tmp_path, without_schemas
+    seed_causes, tmp_path, without_schemas
 ):
     bad = copy.deepcopy(service_doc())
     bad["service_at_locations"][0]["location"]["location_type"] = "underwater"
