@@ -18,8 +18,8 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from curation.dashboard import waiting_queues
 from abuse.limits import client_hash
+from curation.dashboard import waiting_queues
 
 
 def second_factor_required(user):
