@@ -285,3 +285,13 @@ def deliver_confirmation(subscription, timeout=None):
     """Try the subscription's confirmation mail now (right after the request that asked)."""
     mail = subscription.mails.filter(kind=AlertMail.Kind.CONFIRM).first()
     return mail and mail_deliver(mail.pk, timeout=timeout)
+
+
+def mails_requeue(queryset, now=None):
+    """Queue failed mails again now, with a fresh retry budget; returns how many."""
+    return queryset.filter(status=AlertMail.Status.FAILED).update(
+        status=AlertMail.Status.PENDING,
+        failures=0,
+        next_attempt_at=now or timezone.now(),
+        claimed_until=None,
+    )

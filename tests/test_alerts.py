@@ -258,3 +258,22 @@ def test_send_alerts_command_matches_then_delivers():
     assert sorted(m.subject.split(" ")[0] for m in mail.outbox) == ["Confirm", "New"]
     raw = email.message_from_bytes(mail.outbox[-1].message().as_bytes())
     assert raw["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_mail_given_up_on_is_queued_again_from_the_admin(admin_client, settings):
+    settings.REFERRALS_RETRY_DELAYS = []
+    subscription = services.subscription_request(
+        ADDRESS, geocode("59001"), [], origin="http://testserver"
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    assert services.deliver_due() == {"failed": 1}
+    listing = admin_client.get(reverse("admin:alerts_alertmail_changelist"))
+    assert listing.status_code == 200 and ADDRESS not in listing.content.decode()
+    mail_row = subscription.mails.get()
+    admin_client.post(
+        reverse("admin:alerts_alertmail_changelist"),
+        {"action": "send_again", "_selected_action": [mail_row.pk]},
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.deliver_due() == {"sent": 1} and len(mail.outbox) == 1
