@@ -333,6 +333,20 @@ def test_curators_see_the_counts_read_only(admin_client):
     EmbedDailyCount.objects.get(pk=row.pk, searches=2)
 
 
+def test_editors_see_the_counts_and_change_nothing(client):
+    from django.contrib.auth.models import Group, User
+
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+    EmbedDailyCount.objects.create(ref=stats.issue_ref(), day=timezone.localdate(), searches=2)
+    assert client.get(reverse("admin:embed_embeddailycount_changelist")).status_code == 200
+    assert client.get(reverse("admin:embed_embedgapcount_changelist")).status_code == 200
+    assert client.get(reverse("admin:embed_embeddailycount_add")).status_code == 403
+    assert not editor.has_perm("embed.change_embeddailycount")
+    assert not editor.has_perm("embed.delete_embedgapcount")
+
+
 # --- Nothing personal ----------------------------------------------------------------------------
 
 
