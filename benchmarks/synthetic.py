@@ -30,6 +30,8 @@ from functools import cache
 from pathlib import Path
 from queue import Empty
 
+from directory.geo import MILES_PER_DEGREE
+
 MIN_PLACE_POPULATION = 5_000
 BATCH_SIZE = 5_000
 
@@ -215,7 +217,7 @@ class LoadReport:
 def _miles(lat1, lng1, lat2, lng2):
     # Equirectangular is plenty for matching a town to its nearest ZIP code.
     x = (lng2 - lng1) * math.cos(math.radians((lat1 + lat2) / 2))
-    return 69.0 * math.hypot(x, lat2 - lat1)
+    return MILES_PER_DEGREE * math.hypot(x, lat2 - lat1)
 
 
 PLACES_FORMAT = 1  # bump when Place changes: a kept file of another format is not read
@@ -363,9 +365,9 @@ def generate(count, cause_slugs, seed=1, first_id=1, today=None):
         if coverage in ("local", "regional"):
             # Groups spread around their town; big cities spread further.
             spread = 1.5 + 2.0 * math.log10(max(place.population, 5_000) / 5_000)
-            lat = place.latitude + rng.gauss(0, spread) / 69.0
+            lat = place.latitude + rng.gauss(0, spread) / MILES_PER_DEGREE
             lng = place.longitude + rng.gauss(0, spread) / (
-                69.0 * max(math.cos(math.radians(place.latitude)), 0.2)
+                MILES_PER_DEGREE * max(math.cos(math.radians(place.latitude)), 0.2)
             )
             fields.update(
                 city=place.city,
