@@ -277,3 +277,23 @@ def test_a_mail_given_up_on_is_queued_again_from_the_admin(admin_client, setting
     )
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert services.deliver_due() == {"sent": 1} and len(mail.outbox) == 1
+
+
+def test_the_spanish_far_search_and_alert_pages_have_no_english_left(client):
+    from tests.test_i18n import _english_left
+
+    make_org(name="Red Nacional", coverage="national", summary="Un grupo ficticio.")
+    subscription = services.subscription_request(
+        ADDRESS, geocode("59001"), [], origin="http://testserver"
+    )
+    pages = [
+        "/es/search/?near=59001",
+        "/es/alerts/?near=59001",
+        "/es/alerts/sent/",
+        "/es" + reverse("alerts:confirm", args=[services.confirm_token(subscription)]),
+        "/es" + reverse("alerts:unsubscribe", args=[services.unsubscribe_token(subscription)]),
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert _english_left(response.content.decode()) == [], path
