@@ -21,6 +21,8 @@ def privacy_facts():
     )
     return {
         "retention_days": settings.REFERRALS_RETENTION_DAYS,
+        "confirm_readers": settings.REFERRALS_CONFIRM_READERS,
+        "confirm_days": settings.REFERRALS_CONFIRM_VALID_DAYS,
         "alerts_confirm_days": settings.ALERTS_CONFIRM_DAYS,
         "alerts_retention_days": settings.ALERTS_RETENTION_DAYS,
         "followup_days": settings.REFERRALS_FOLLOWUP_DAYS,

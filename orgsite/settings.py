@@ -446,6 +446,11 @@ REFERRALS_REPLIES_MIN_PERCENT = env_int("REFERRALS_REPLIES_MIN_PERCENT", 60)
 # the request right after the message is stored, with its own short timeout (seconds): a hung
 # mail server then costs each contact POST that long, not EMAIL_TIMEOUT.
 REFERRALS_DELIVER_AT_ONCE = env_bool("REFERRALS_DELIVER_AT_ONCE", default=False)
+# A message is held until its reader confirms their address by a mailed link, so nobody can have
+# an organizer's reply sent to someone else; held messages never confirmed are erased after
+# REFERRALS_CONFIRM_VALID_DAYS (purge_referrals), when the link stops working.
+REFERRALS_CONFIRM_READERS = env_bool("REFERRALS_CONFIRM_READERS", default=True)
+REFERRALS_CONFIRM_VALID_DAYS = env_int("REFERRALS_CONFIRM_VALID_DAYS", 7)
 REFERRALS_REQUEST_EMAIL_TIMEOUT = env_int("REFERRALS_REQUEST_EMAIL_TIMEOUT", 3)
 
 

@@ -72,6 +72,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The relay's delivery tests start from a reader who has confirmed their address; the
+# confirmation itself is tested with it on (tests/test_referrals_confirm.py).
+REFERRALS_CONFIRM_READERS = False
 # Searches are computed afresh in every test; the cache's own tests switch it on.
 SEARCH_CACHE_SECONDS = 0
 # Rendered cards are not kept either: ids are reused after a test's rollback on SQLite.

@@ -1,4 +1,5 @@
-"""The two mails the relay sends: the reader's message to the organizers, and the follow-up."""
+"""The relay's mails: the reader's message to the organizers; to the reader, the link that
+confirms their address, and the follow-up."""
 
 from email.utils import formataddr
 from urllib.parse import urlsplit
@@ -60,6 +61,32 @@ def relay_email(referral, timeout=None):
         reply_to=[formataddr((referral.name, referral.email))],
         headers={"Message-ID": referral.message_id},
         connection=get_connection(timeout=timeout or settings.EMAIL_TIMEOUT),
+    )
+
+
+def confirm_email(referral, token):
+    """One mail to the reader with the link that confirms their address and sends the message."""
+    language = reader_language(referral)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        url = referral.origin + reverse("referrals:confirm", args=[token])
+    subject, body = _render(
+        "confirm",
+        {
+            "referral": referral,
+            "org": referral.organization,
+            "site_name": settings.SITE_NAME,
+            "url": url,
+            "valid_days": settings.REFERRALS_CONFIRM_VALID_DAYS,
+        },
+        language,
+    )
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[referral.email],
+        headers={"Auto-Submitted": "auto-generated"},
+        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
     )
 
 

@@ -18,6 +18,9 @@ class Referral(models.Model):
     """A reader's message to a group: stored first, then delivered by the outbox worker."""
 
     class Status(models.TextChoices):
+        # Until the reader confirms their address, so nobody can have an organizer's reply sent
+        # to someone else's inbox; erased after REFERRALS_CONFIRM_VALID_DAYS if never confirmed.
+        HELD = "held", _("Waiting for the reader to confirm their address")
         PENDING = "pending", _("Waiting to be sent")
         SENDING = "sending", _("Being sent")
         SENT = "sent", _("Delivered")
@@ -51,6 +54,9 @@ class Referral(models.Model):
     # The language of the page the reader wrote from: mails to the reader are written in it.
     language = models.CharField(_("reader's language"), max_length=10, default="en")
     purged_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+    # The reader's address, confirmed by the link mailed to it (when REFERRALS_CONFIRM_READERS).
+    confirm_sent_at = models.DateTimeField(_("confirmation mailed"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("reader's address confirmed"), null=True, blank=True)
 
     # Delivery (the outbox).
     status = models.CharField(
@@ -82,7 +88,7 @@ class Referral(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                condition=Q(status__in=["held", "pending", "sending", "sent", "failed"]),
                 name="referral_status_valid",
             ),
             models.CheckConstraint(

@@ -25,6 +25,14 @@ class ReferralQuerySet(models.QuerySet):
             answer__isnull=True,
         ).exclude(email="")
 
+    def unconfirmed(self, written_before):
+        """Held messages whose reader never confirmed their address, written before the cutoff."""
+        return self.filter(created__lt=written_before, purged_at__isnull=True, status="held")
+
+    def confirmation_due(self):
+        """Held messages whose confirmation mail has not gone out yet."""
+        return self.filter(status="held", confirm_sent_at__isnull=True, purged_at__isnull=True)
+
     def purgeable(self, written_before):
         """Finished messages older than the retention period whose words are still kept."""
         return self.filter(

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from abuse import tokens
 from abuse.limits import counters_purge
 from directory.models import Organization
-from referrals.mail import NoAddress, followup_email, origin_host, relay_email
+from referrals.mail import NoAddress, confirm_email, followup_email, origin_host, relay_email
 from referrals.models import (
     DeliveryAttempt,
     FollowupAnswer,
@@ -26,6 +26,7 @@ from referrals.models import (
 logger = logging.getLogger(__name__)
 BATCH = 200
 FOLLOWUP_SALT = "referrals.followup"
+CONFIRM_SALT = "referrals.confirm"
 
 
 class AlreadyAnswered(Exception):
@@ -40,9 +41,12 @@ def referral_submit(organization, data, *, client, origin, now=None):
     """Store a reader's message for delivery; delivery is tried once the row is committed.
 
     Raises Duplicate when the same message was stored within REFERRALS_DUPLICATE_MINUTES, even
-    for two identical posts that arrive at the same instant (a double click).
+    for two identical posts that arrive at the same instant (a double click). With
+    REFERRALS_CONFIRM_READERS the message is held, and a link to confirm it is mailed to the
+    reader: nobody can have an organizer's reply sent to an address that is not theirs.
     """
     now = now or timezone.now()
+    held = settings.REFERRALS_CONFIRM_READERS
     since = now - datetime.timedelta(minutes=settings.REFERRALS_DUPLICATE_MINUTES)
     with transaction.atomic():
         # Check-then-insert is only safe one submission at a time: the group's row is the lock
@@ -62,11 +66,13 @@ def referral_submit(organization, data, *, client, origin, now=None):
             client_hash=client,
             origin=origin,
             language=translation.get_language() or settings.LANGUAGE_CODE,
-            status=Referral.Status.PENDING,
-            next_attempt_at=now,
+            status=Referral.Status.HELD if held else Referral.Status.PENDING,
+            next_attempt_at=None if held else now,
             message_id=make_msgid("referral", domain=origin_host(origin)),
         )
-        if settings.REFERRALS_DELIVER_AT_ONCE:
+        if held and settings.REFERRALS_DELIVER_AT_ONCE:
+            transaction.on_commit(partial(confirmation_send, referral.pk), robust=True)
+        elif settings.REFERRALS_DELIVER_AT_ONCE:
             # After commit, so the stored record always comes first; a failure here is recorded
             # and left to the worker, never shown to the reader as an error. The reader waits
             # for this attempt, so it gets a short timeout of its own.
@@ -168,9 +174,16 @@ def _record_failure(referral, now, error, permanent=False):
 
 
 def deliver_due(now=None, limit=BATCH, patience=0):
-    """Try every message that is due, oldest first; returns a Counter of outcomes."""
+    """Mail the confirmations not yet sent, then try every message that is due, oldest first.
+
+    Returns a Counter of outcomes ("confirmation" counts confirmation mails sent).
+    """
     now = now or timezone.now()
     outcomes = Counter()
+    held = Referral.objects.confirmation_due().order_by("pk").values_list("pk", flat=True)
+    for referral_id in list(held[:limit]):
+        if confirmation_send(referral_id, now):
+            outcomes["confirmation"] += 1
     ids = list(
         Referral.objects.due(now)
         .order_by("next_attempt_at", "pk")
@@ -194,6 +207,44 @@ def referrals_requeue(queryset, now=None):
     return queryset.filter(
         status__in=[Referral.Status.FAILED, Referral.Status.PENDING], purged_at__isnull=True
     ).update(status=Referral.Status.PENDING, failures=0, next_attempt_at=now, claimed_until=None)
+
+
+def confirm_token(referral, issued=None):
+    """The signed token behind the link that confirms a reader's address."""
+    return tokens.make(CONFIRM_SALT, referral.pk, issued=issued)
+
+
+def confirmation_send(referral_id, now=None):
+    """Mail the reader the link that releases their message; True when sent. Claimed first."""
+    now = now or timezone.now()
+    claimed = Referral.objects.confirmation_due().filter(pk=referral_id).update(confirm_sent_at=now)
+    if not claimed:
+        return False
+    referral = Referral.objects.select_related("organization").get(pk=referral_id)
+    try:
+        confirm_email(referral, confirm_token(referral, issued=now.timestamp())).send()
+    except Exception as error:  # the mail server is down: release the claim for the worker
+        Referral.objects.filter(pk=referral_id).update(confirm_sent_at=None)
+        logger.warning("referral %s: confirmation failed (%s)", referral_id, type(error).__name__)
+        return False
+    return True
+
+
+def referral_confirm(referral, now=None):
+    """Release a held message for delivery, its reader's address confirmed; False if it was not
+    held (confirmed before, or erased)."""
+    now = now or timezone.now()
+    released = Referral.objects.filter(
+        pk=referral.pk, status=Referral.Status.HELD, purged_at__isnull=True
+    ).update(status=Referral.Status.PENDING, confirmed_at=now, next_attempt_at=now)
+    if released and settings.REFERRALS_DELIVER_AT_ONCE:
+        transaction.on_commit(
+            partial(
+                referral_deliver, referral.pk, timeout=settings.REFERRALS_REQUEST_EMAIL_TIMEOUT
+            ),
+            robust=True,
+        )
+    return bool(released)
 
 
 def followup_token(referral, issued=None):
@@ -247,10 +298,14 @@ def followup_answer(referral, replied, now=None):
 
 
 def referrals_purge(now=None, days=None, dry_run=False):
-    """Erase the words and addresses of finished messages past retention; returns how many."""
+    """Erase the words and addresses of finished messages past retention, and of held messages
+    never confirmed within REFERRALS_CONFIRM_VALID_DAYS; returns how many."""
     now = now or timezone.now()
     days = settings.REFERRALS_RETENTION_DAYS if days is None else days
-    old = Referral.objects.purgeable(now - datetime.timedelta(days=days))
+    unconfirmed_since = now - datetime.timedelta(days=settings.REFERRALS_CONFIRM_VALID_DAYS)
+    old = Referral.objects.purgeable(now - datetime.timedelta(days=days)) | (
+        Referral.objects.unconfirmed(unconfirmed_since)
+    )
     if dry_run:
         return old.count()
     # Rate-limit counters whose window is over count nothing any more.

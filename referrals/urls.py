@@ -19,5 +19,7 @@ app_name = "referrals"
 urlpatterns = [
     path("groups/<slug:slug>/contact/", views.contact, name="contact"),
     path("groups/<slug:slug>/contact/sent/", views.sent, name="sent"),
+    path("groups/<slug:slug>/contact/check-your-mail/", views.check_mail, name="check_mail"),
+    path("confirm-message/<str:token>/", views.confirm, name="confirm"),
     path("followup/<str:token>/<referral_answer:answer>/", views.followup, name="followup"),
 ]

@@ -39,7 +39,7 @@ def contact(request, slug):
         form.add_error(None, str(refusal))
         return _contact_page(request, org, form, status=429, ref=ref)
     try:
-        services.referral_submit(
+        referral = services.referral_submit(
             org,
             form.cleaned_data,
             client=client,
@@ -49,6 +49,8 @@ def contact(request, slug):
         form.add_error(None, DUPLICATE)
         return _contact_page(request, org, form, ref=ref)
     stats.count(ref, "messages")  # never raises: a failed count loses no message
+    if referral.status == Referral.Status.HELD:
+        return redirect("referrals:check_mail", slug=org.slug)
     return redirect("referrals:sent", slug=org.slug)
 
 
@@ -66,6 +68,49 @@ def sent(request, slug):
     """The confirmation after a message was stored."""
     org = get_object_or_404(Organization.objects.published(), slug=slug)
     return render(request, "referrals/sent.html", {"org": org})
+
+
+@require_GET
+def check_mail(request, slug):
+    """After a message was stored and held: the reader is to confirm their address by mail."""
+    org = get_object_or_404(Organization.objects.published(), slug=slug)
+    context = {"org": org, "valid_days": settings.REFERRALS_CONFIRM_VALID_DAYS}
+    return render(request, "referrals/check_mail.html", context)
+
+
+# A signed link's page: neither it nor its token may stay in any cache.
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """The reader's link: GET shows a button, POST releases the held message for delivery.
+
+    Mail scanners open GET links by themselves, so only the POST counts.
+    """
+    days = settings.REFERRALS_CONFIRM_VALID_DAYS
+    try:
+        referral_id = tokens.check(token, services.CONFIRM_SALT, max_age=days * 86400)
+        referral = Referral.objects.select_related("organization").get(pk=referral_id)
+    except tokens.TokenExpired:
+        return _confirm_page(request, "expired", status=410)
+    except (tokens.TokenInvalid, Referral.DoesNotExist):
+        return _confirm_page(request, "invalid", status=400)
+    if referral.purged_at:
+        return _confirm_page(request, "expired", status=410)
+    if referral.status != Referral.Status.HELD:
+        return _confirm_page(request, "again", referral)
+    if request.method == "GET":
+        return _confirm_page(request, "ask", referral)
+    released = services.referral_confirm(referral)
+    return _confirm_page(request, "done" if released else "again", referral)
+
+
+def _confirm_page(request, state, referral=None, status=200):
+    context = {
+        "state": state,
+        "org": referral.organization if referral else None,
+        "valid_days": settings.REFERRALS_CONFIRM_VALID_DAYS,
+    }
+    return render(request, "referrals/confirm.html", context, status=status)
 
 
 # A signed link's page: neither it nor its token may stay in any cache.

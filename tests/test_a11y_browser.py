@@ -71,6 +71,26 @@ def _stats_path(language):
     return _path(language, "embed:stats", stats.stats_token(ref))
 
 
+def _confirm_message_path(language, org):
+    """The reader's link that releases a held message."""
+    from django.utils import timezone
+
+    from referrals.models import Referral
+    from referrals.services import confirm_token
+
+    referral = Referral.objects.create(
+        organization=org,
+        created=timezone.now(),
+        name="Ana",
+        email=f"a11y-{language}@example.com",
+        message="Hello",
+        origin="http://testserver",
+        status=Referral.Status.HELD,
+        message_id=f"<a11y-{language}@testserver>",
+    )
+    return _path(language, "referrals:confirm", confirm_token(referral))
+
+
 def _pages(language, org):
     """(label, path) of every page axe checks, in `language`."""
     search = _path(language, "directory:search") + "?near=94704&cause=immigrant-rights"
@@ -83,6 +103,8 @@ def _pages(language, org):
         ("group", _path(language, "directory:organization", org.slug)),
         ("cause", _path(language, "directory:category", "immigrant-rights")),
         ("contact", _path(language, "referrals:contact", org.slug)),
+        ("check your mail", _path(language, "referrals:check_mail", org.slug)),
+        ("confirm message", _confirm_message_path(language, org)),
         ("suggest", _path(language, "curation:suggest")),
         ("report", _path(language, "curation:report", org.slug)),
         ("about", _path(language, "directory:about")),
