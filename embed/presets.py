@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from directory.fields import MAX_CAUSES
-from directory.models import MEETING_LANGUAGES, Category, Organization
+from directory.filters import OrganizationSearch
+from directory.models import Category
 
 SEARCH_KEYS = ("near", "cause", "q", "radius", "lang", "coverage")
 THEMES = ("light", "dark")
@@ -82,6 +84,15 @@ def quote(value):
     return value if len(value) <= QUOTE_LENGTH else value[: QUOTE_LENGTH - 1] + "…"
 
 
+def _searchable(key, value):
+    """Whether the search's own field for `key` (the FilterSet's) accepts `value`."""
+    try:
+        OrganizationSearch.base_filters[key].field.clean(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _split(values):
     """Repeated keys, and commas or spaces within a value, both separate items."""
     return [item for value in values for item in re.split(r"[\s,]+", value) if item]
@@ -112,12 +123,8 @@ def parse_presets(params, categories=None):
 
     radius = params.get("radius", "").strip()
     if radius:
-        if (
-            radius.isdecimal()
-            and radius.isascii()
-            and len(radius) <= 5
-            and 1 <= int(radius) <= settings.SEARCH_MAX_RADIUS
-        ):
+        # Digits only: the search's field would read "+5" or a superscript two as a number too.
+        if radius.isdecimal() and radius.isascii() and _searchable("radius", radius):
             presets.search["radius"] = str(int(radius))
         else:
             notices.append(
@@ -127,7 +134,7 @@ def parse_presets(params, categories=None):
 
     lang = params.get("lang", "").strip()
     if lang:
-        if lang in dict(MEETING_LANGUAGES):
+        if _searchable("lang", lang):
             presets.search["lang"] = lang
         else:
             notices.append(
@@ -135,9 +142,8 @@ def parse_presets(params, categories=None):
                 % {"value": quote(lang)}
             )
 
-    coverage_kinds = dict(Organization.Coverage.choices)
     for kind in dict.fromkeys(_split(params.getlist("coverage"))):
-        if kind in coverage_kinds:
+        if _searchable("coverage", [kind]):
             presets.search.appendlist("coverage", kind)
         else:
             notices.append(

@@ -516,3 +516,17 @@ def test_frame_shows_everything_with_few_groups(client, db):
 )
 def test_odd_digits_and_broken_urls_are_refused_not_crashed(client, url, status):
     assert client.get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["radius=40", "radius=0", "radius=501", "lang=es", "lang=xx", "coverage=online", "coverage=x"],
+)
+def test_presets_keep_exactly_what_the_search_itself_accepts(db, query):
+    from django.http import QueryDict
+
+    from directory.filters import OrganizationSearch
+
+    kept = parse_presets(QueryDict(query)).search
+    search = OrganizationSearch(QueryDict(query), queryset=Organization.objects.none())
+    assert bool(kept) == search.is_valid(), query
