@@ -182,9 +182,7 @@ def test_the_day_picker_writes_the_same_rule(admin_client, org):
 )
 def test_the_day_picker_explains_what_it_cannot_save(admin_client, org, weeks, days, message):
     url = f"{CHANGELIST}{org.pk}/change/"
-    response = admin_client.post(
-        url, change_data(org, meeting_byday_0=weeks, meeting_byday_1=days)
-    )
+    response = admin_client.post(url, change_data(org, meeting_byday_0=weeks, meeting_byday_1=days))
     assert response.status_code == 200
     assert message in str(response.context["adminform"].form.errors["meeting_byday"])
     org.refresh_from_db()
@@ -207,7 +205,7 @@ def test_languages_are_a_list_of_names_that_keeps_unknown_codes(admin_client, or
     url = f"{CHANGELIST}{org.pk}/change/"
     html = admin_client.get(url).content.decode()
     assert 'name="languages" value="es" id="id_languages_1" checked' in html
-    assert ' Spanish</label>' in html
+    assert " Spanish</label>" in html
     assert 'value="xx"' in html  # a code stored already is offered, so a save keeps it
     response = admin_client.post(url, change_data(org, languages=["es", "vi", "xx"]))
     assert response.status_code == 302, response.context["adminform"].form.errors
