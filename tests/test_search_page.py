@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from directory.models import Organization
 from directory.reach import far_from_everyone
@@ -48,6 +49,32 @@ def test_the_summary_counts_more_causes_and_shows_words(client):
     _response, html = page(client, near="94704", cause=[c.slug for c in causes], q="rent")
     summary = re.search(r"data-search-summary>(.*?)</span>", html, re.S)[1]
     assert "Cause 0 +2 causes" in summary and "“rent”" in summary
+
+
+def summary_text(html):
+    return " ".join(
+        re.sub(
+            r"<[^>]+>", " ", re.search(r"data-search-summary>(.*?)</span>", html, re.S)[1]
+        ).split()
+    )
+
+
+def test_the_summary_shows_the_radius_the_search_widened_to(client):
+    # About 60 miles from Berkeley: nothing within the default 25, so the search widens.
+    make_org(name="Sacramento", latitude=38.58, longitude=-121.49, city="Sacramento")
+    _response, html = page(client, near="94704")
+    widened = re.search(r"so we widened the search to (\d+) miles", html)[1]
+    assert summary_text(html) == f"Berkeley, CA 94704 · {widened} mi (widened)"
+    with translation.override("es"):
+        url = reverse("directory:search")
+    spanish = unescape(client.get(url, {"near": "94704"}).content.decode())
+    assert re.search(r"Berkeley, CA 94704 · [\d.,]+ (km|mi) \(ampliado\)", summary_text(spanish))
+
+
+def test_the_summary_says_nearest_when_nothing_is_within_any_radius(client):
+    make_org(name="Far away", latitude=-33.87, longitude=151.21, city="Sydney", state="NSW")
+    _response, html = page(client, near="94704", radius="5")
+    assert summary_text(html) == "Berkeley, CA 94704 · Nearest groups"
 
 
 def test_a_search_with_errors_shows_the_whole_form_open(client):
