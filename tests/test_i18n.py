@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from directory import geocoding
 from referrals.forms import ContactForm
 from referrals.mail import followup_email, relay_email
 from referrals.models import Referral
@@ -322,7 +323,12 @@ class _Text(HTMLParser):
             self.parts += [v for k, v in attrs.items() if k in self.ATTRIBUTES and v]
             if tag == "input" and attrs.get("type") in ("submit", "button"):
                 self.parts.append(attrs.get("value") or "")
-            self.parts += [v for k, v in attrs.items() if k.startswith("data-") and v]
+            # Words in data attributes (data-copied="Copied"), not ids they name (snippet-link).
+            self.parts += [
+                v
+                for k, v in attrs.items()
+                if k.startswith("data-") and v and not re.fullmatch(r"[a-z0-9_-]+", v)
+            ]
         if tag not in self.VOID:
             self.stack.append((tag, skip))
 
@@ -384,7 +390,8 @@ def _english_left(text, html=True):
         parser.feed(text)
         text = " ".join(parser.parts)
     text = " ".join(text.split())
-    for name in KEPT:
+    # Place names are GeoNames' and stay as they are ("New Mexico" is not English left over).
+    for name in [*KEPT, *sorted(geocoding.us_states().values(), key=len, reverse=True)]:
         text = text.replace(name, " ")
     return sorted(f for f in FRAGMENTS if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text))
 
