@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import etag, require_safe
 
-from directory import caching
+from directory import caching, reach
 from directory.filters import OrganizationSearch
 from directory.geocoding import PlaceNotFound, geocode
 from directory.maps import map_config
@@ -83,6 +83,13 @@ def frame(request):
     search = OrganizationSearch(presets.search or None, queryset=Organization.objects.published())
     window = (0, presets.max_results)  # the widget reads only the rows it shows
     outcome = search.outcome(window=window) if search.is_valid() else None
+    far = reach.far_from_everyone(outcome)
+    if far:
+        # As on the site: the groups joinable from anywhere first. The window runs over the
+        # blocks in search order and would miss them, so read each block as deep as the widget
+        # shows (the same limit the window sets), then reorder.
+        limit = min(presets.max_results, settings.SEARCH_BLOCK_MAX)
+        outcome = reach.joinable_first(search.outcome(limit=limit))
     shown = Shown(outcome, presets.max_results) if outcome else None
     if counted:
         stats.count_search(ref, outcome)
@@ -99,6 +106,7 @@ def frame(request):
             "presets": presets,
             "search": search,
             "outcome": shown,
+            "far": far,
             "causes": [(c, c.slug in chosen) for c in categories],
             "chosen_causes": [c for c in categories if c.slug in chosen],
             "hidden": presets.search_items(exclude=("near", "cause"))

@@ -530,3 +530,32 @@ def test_presets_keep_exactly_what_the_search_itself_accepts(db, query):
     kept = parse_presets(QueryDict(query)).search
     search = OrganizationSearch(QueryDict(query), queryset=Organization.objects.none())
     assert bool(kept) == search.is_valid(), query
+
+
+def test_a_far_search_reads_in_the_frame_as_on_the_site(client):
+    """59001 (Absarokee, MT) in the seeds: no local group within reach, so the widget says so and
+    leads with the groups joinable from anywhere, in the site's own order."""
+    site = unescape(client.get("/search/?near=59001").content.decode())
+    html = unescape(client.get("/embed/?near=59001&max=3&theme=dark").content.decode())
+    assert "No local group near Absarokee yet" in html
+    site_blocks = re.findall(r'<h2 id="block-(\w+)"', site)
+    frame_blocks = re.findall(r'<h2 id="block-(\w+)"', html)
+    assert site_blocks[0] in ("statewide", "national", "online")
+    assert frame_blocks == site_blocks[: len(frame_blocks)]
+    assert "nearby" not in frame_blocks  # three joinable groups fill the widget
+    assert html.count('class="card"') == 3
+    site_cards = re.findall(r'<h3 class="card__title"><a [^>]*>([^<]+)</a>', site)
+    frame_cards = re.findall(r'<h3 class="card__title"><a [^>]*>([^<]+)</a>', html)
+    assert frame_cards == site_cards[:3]
+    # The prompts open on the site, and the alert keeps the search, not the widget's presets.
+    suggest = re.search(r'<a [^>]*href="/suggest/\?[^"]*"[^>]*>Know a group here', html)[0]
+    assert 'target="_blank"' in suggest and 'rel="noopener"' in suggest
+    alert = re.search(r'href="([^"]+)"[^>]*>Get told when a group near you is listed', html)[1]
+    assert alert == "/alerts/?near=59001"
+    assert "so we widened the search" not in html
+
+
+def test_a_search_within_reach_keeps_the_frame_order(client):
+    html = client.get(SEARCH).content.decode()
+    assert "No local group near" not in html
+    assert re.findall(r'<h2 id="block-(\w+)"', html)[0] == "covering"

@@ -57,6 +57,13 @@ def test_the_default_widget_fits_under_a_post(site, host, browser, width):  # no
     expect(frame.locator(".results__summary")).to_contain_text("Chicago")
     wait_fitted(tab, 0)
     assert tab.frame_height(0) < MAX_DEFAULT_HEIGHT
+    # So does a far one, with its "no local group" prompts above the joinable groups.
+    frame.locator("#embed-near").fill("59001")
+    frame.locator("#embed-near").press("Enter")
+    expect(frame.locator(".far__title")).to_have_text("No local group near Absarokee yet")
+    wait_fitted(tab, 0)
+    print(f"far-search widget at {width} px: {tab.frame_height(0):.0f} px tall")
+    assert tab.frame_height(0) < MAX_DEFAULT_HEIGHT
     tab.assert_clean()
     context.close()
 
