@@ -147,6 +147,21 @@ def test_results_and_cause_pages_print_as_plain_lists(site, browser, long_group)
     assert first in " ".join(text.split())
     for screen_only in ("ZIP code or city", "map needs JavaScript", "Skip to", "Show more"):
         assert screen_only not in text, screen_only
+    # The one-line summary of the search is a way to change it: the printed list has the count.
+    assert page.locator(".search-summary").is_visible()
+    assert "Your search" not in text and "Change" not in text
+    # Far from every group (Absarokee, MT): the plain sentence prints, its prompts do not.
+    page.goto(f"{site}/search/?near=59001&cause=immigrant-rights")
+    assert page.locator(".far__actions").is_visible()
+    _reader, text = _pdf(page, "Letter")
+    assert "No local group near Absarokee yet" in " ".join(text.split())
+    assert "Suggest it" not in text and "Get told" not in text
+    page.emulate_media(media="print")
+    assert page.locator(".far").is_visible()
+    # Hidden as a whole, not only its buttons: a link added to it later stays off paper too.
+    assert page.locator(".far__actions").evaluate("e => getComputedStyle(e).display") == "none"
+    assert not page.locator(".search-summary").is_visible()
+    page.emulate_media(media="null")
     page.goto(f"{site}/causes/immigrant-rights/")
     _reader, text = _pdf(page, "Letter")
     assert "Immigrant rights" in text
