@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.http import HttpResponse
@@ -161,7 +161,12 @@ class PublicResponseCache:
         seconds = settings.SEARCH_CACHE_SECONDS
         if seconds <= 0 or request.method not in ("GET", "HEAD") or not self._anonymous(request):
             return self.get_response(request)
-        now = generation()
+        try:
+            now = generation()
+        except DatabaseError:
+            # The view meets the outage too, and answers it with its own kind of 503 (the
+            # widget's stays frameable, the API's is JSON): this layer only steps aside.
+            return self.get_response(request)
         key = self._key(request, now)
         kept = self._read(key)
         if kept is not None:
