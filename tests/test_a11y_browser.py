@@ -348,6 +348,7 @@ def test_live_results_are_announced_in_a_region_that_stays(site, browser):
     page.goto(site + "/search/?near=94704")
     status = page.locator("[data-results-status]")
     handle = status.element_handle()
+    page.locator(".search-summary > summary").click()  # results first: the form is folded
     page.get_by_text("Immigrant rights", exact=True).first.click()
     page.wait_for_url("**cause=immigrant-rights**")
     expect(status).to_have_text(re.compile(r"\d+ groups? for Berkeley"))
