@@ -55,10 +55,13 @@ class Handler(BaseHTTPRequestHandler):
             host = self.headers["Host"]
             server.in_flight[host] = server.in_flight.get(host, 0) + 1
             server.most_at_once = max(server.most_at_once, server.in_flight[host])
+            self._left = False
         try:
             path = self.path.split("?")[0]
             if path == "/slow":
                 time.sleep(SLOW_SECONDS)
+            if path == "/pause":  # long enough for two requests at once to overlap
+                time.sleep(0.1)
             if path == "/moved":
                 self.send_response(301)
                 self.send_header("Location", "/ok")
@@ -68,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_response(405)
                 self.end_headers()
                 return
-            if path in ("/ok", "/no-head", "/slow"):
+            if path in ("/ok", "/no-head", "/slow", "/pause"):
                 body, kind = b"<p>Hello</p>", "text/html"
             elif path == "/events.ics":
                 body, kind = _feed(), "text/calendar"
@@ -87,8 +90,20 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the checker gave up on a slow answer, as it should
         finally:
-            with server.lock:
-                server.in_flight[host] -= 1
+            self._leave()
+
+    def send_response(self, *args, **kwargs):
+        # A request ends for the politeness count when its answer starts: the client cannot
+        # send its next request before reading this one, so no false overlap is seen.
+        self._leave()
+        super().send_response(*args, **kwargs)
+
+    def _leave(self):
+        if getattr(self, "_left", True):
+            return
+        self._left = True
+        with self.server.lock:
+            self.server.in_flight[self.headers["Host"]] -= 1
 
     def do_HEAD(self):
         self._answer(with_body=False)
@@ -186,8 +201,8 @@ def test_an_unpublished_entry_is_not_flagged(server):
 def test_the_client_is_polite_one_request_at_a_time_per_host_naming_the_site(server, settings):
     settings.SITE_NAME = "Organize Near Me"
     for n in range(4):
-        make_org(website=server.url(f"/ok?{n}"), signup_url=server.url(f"/no-head?{n}"))
-        make_org(website=server.url(f"/ok?{n}", host="localhost"))
+        make_org(website=server.url(f"/pause?{n}"), signup_url=server.url(f"/no-head?{n}"))
+        make_org(website=server.url(f"/pause?{n}", host="localhost"))
     # A timeout longer than any answer here: a request the client gave up on while the server
     # still served it would overlap the next one on a busy machine.
     run(workers=4, timeout=10)
