@@ -39,15 +39,12 @@ def generation():
     if known is not None:
         return known
 
-    table = connection_for_read(Generation).ops.quote_name(Generation._meta.db_table)
-    with connection_for_read(Generation).cursor() as cursor:
+    connection = connections[router.db_for_read(Generation)]
+    table = connection.ops.quote_name(Generation._meta.db_table)
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {table} WHERE id = 1")  # noqa: S608 - a model's table
         row = cursor.fetchone()
     return row[0] if row else 0
-
-
-def connection_for_read(model):
-    return connections[router.db_for_read(model)]
 
 
 def bump():

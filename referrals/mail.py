@@ -64,6 +64,18 @@ def relay_email(referral, timeout=None):
     )
 
 
+def _to_reader(referral, subject, body):
+    """A mail from the site to the reader who wrote (never from or to the organizer)."""
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[referral.email],
+        headers={"Auto-Submitted": "auto-generated"},
+        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+    )
+
+
 def confirm_email(referral, token):
     """One mail to the reader with the link that confirms their address and sends the message."""
     language = reader_language(referral)
@@ -80,14 +92,7 @@ def confirm_email(referral, token):
         },
         language,
     )
-    return EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[referral.email],
-        headers={"Auto-Submitted": "auto-generated"},
-        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
-    )
+    return _to_reader(referral, subject, body)
 
 
 def followup_email(referral, token):
@@ -110,11 +115,4 @@ def followup_email(referral, token):
         },
         language,
     )
-    return EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[referral.email],
-        headers={"Auto-Submitted": "auto-generated"},
-        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
-    )
+    return _to_reader(referral, subject, body)

@@ -19,6 +19,25 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture
+def answers_cached(settings, db):
+    """Search outcomes and whole public answers kept, as in production (off in test settings)."""
+    settings.SEARCH_CACHE_SECONDS = 60
+
+
+@pytest.fixture
+def dead_cache(answers_cached, settings):
+    """The cache switched on and pointed at a Redis where nothing listens."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
+        "template_fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+
 @pytest.fixture(autouse=True)
 def default_language_after_each_test():
     """A request under /es/ leaves its language active in the thread (the locale middleware

@@ -2,7 +2,6 @@
 generation number, and never an answer that belongs to one reader or to before an edit."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,14 +16,6 @@ KEPT = [
     "/causes/labor/?state=CA",
     "/causes/",
 ]
-
-
-@pytest.fixture
-def kept(settings, db):
-    settings.SEARCH_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -45,7 +36,9 @@ def comparable(response):
 
 
 @pytest.mark.parametrize("url", KEPT)
-def test_a_kept_answer_is_the_computed_one_for_one_query(client, kept, labor, url, settings):
+def test_a_kept_answer_is_the_computed_one_for_one_query(
+    client, answers_cached, labor, url, settings
+):
     first, computed = fetch(client, url)
     again, queries = fetch(client, url)
     assert first.status_code == 200 and "public" in first["Cache-Control"]
@@ -55,7 +48,7 @@ def test_a_kept_answer_is_the_computed_one_for_one_query(client, kept, labor, ur
     assert comparable(fetch(client, url)[0]) == comparable(first)
 
 
-def test_an_edit_is_seen_at_once(client, kept, labor):
+def test_an_edit_is_seen_at_once(client, answers_cached, labor):
     url = "/api/v1/organizations/?near=94704&cause=labor"
     fetch(client, url)
     group = labor.organizations.get()
@@ -66,7 +59,7 @@ def test_an_edit_is_seen_at_once(client, kept, labor):
     assert "Renamed Labor" in response.content.decode()
 
 
-def test_languages_are_kept_apart(client, kept, labor):
+def test_languages_are_kept_apart(client, answers_cached, labor):
     url = "/api/v1/organizations/?near=nowhere-at-all"
     english, _ = fetch(client, url)
     spanish, _ = fetch(client, url, accept_language="es")
@@ -79,14 +72,14 @@ def test_languages_are_kept_apart(client, kept, labor):
     assert redirect.status_code == 302 and redirect["Location"].startswith("/es/")
 
 
-def test_a_reader_with_a_session_is_answered_afresh(client, kept, labor):
+def test_a_reader_with_a_session_is_answered_afresh(client, answers_cached, labor):
     url = "/search/?near=94704&cause=labor"
     fetch(client, url)
     client.cookies["sessionid"] = "anything"
     assert fetch(client, url)[1] > 1
 
 
-def test_a_page_with_a_form_is_never_kept_nor_shared(client, kept, labor):
+def test_a_page_with_a_form_is_never_kept_nor_shared(client, answers_cached, labor):
     url = labor.organizations.get().get_absolute_url()
     first, _ = fetch(client, url)
     assert "csrfmiddlewaretoken" in first.content.decode()
@@ -95,7 +88,7 @@ def test_a_page_with_a_form_is_never_kept_nor_shared(client, kept, labor):
     assert queries > 1
 
 
-def test_head_is_answered_from_a_kept_get(client, kept, labor):
+def test_head_is_answered_from_a_kept_get(client, answers_cached, labor):
     url = "/search/?near=94704&cause=labor"
     got, _ = fetch(client, url)
     with CaptureQueriesContext(connection) as ctx:
@@ -105,16 +98,7 @@ def test_head_is_answered_from_a_kept_get(client, kept, labor):
     assert head["Cache-Control"] == got["Cache-Control"]
 
 
-def test_a_cache_that_is_down_is_a_miss(client, settings, labor):
-    settings.SEARCH_CACHE_SECONDS = 60
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        },
-        "template_fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    }
+def test_a_cache_that_is_down_is_a_miss(client, dead_cache, labor):
     for _ in range(2):
         response, _ = fetch(client, "/search/?near=94704&cause=labor")
         assert response.status_code == 200 and "Berkeley Labor" in response.content.decode()

@@ -1,7 +1,6 @@
 """Cached searches: the same search typed two ways is answered once, and no edit is missed."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,14 +12,6 @@ from directory.models import Category, Generation, Organization
 from tests.factories import make_category, make_org
 
 API = "/api/v1/organizations/"
-
-
-@pytest.fixture
-def cached(settings, db):
-    settings.SEARCH_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def queries(client, url, params):
     return len(ctx.captured_queries)
 
 
-def test_a_repeated_search_is_answered_from_the_cache(client, cached, labor):
+def test_a_repeated_search_is_answered_from_the_cache(client, answers_cached, labor):
     make_org(name="Berkeley Labor", causes=[labor])
     first = queries(client, API, {"near": "94704", "cause": "labor", "q": "Labor"})
     # The same search, typed differently: spaces, case.
@@ -55,16 +46,7 @@ def test_the_cache_is_off_when_its_time_is_zero(client, settings, labor):
     assert queries(client, API, {"near": "94704"}) == first
 
 
-def test_a_cache_that_is_down_is_a_miss_not_an_error(client, settings, labor):
-    settings.SEARCH_CACHE_SECONDS = 60
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        },
-        "template_fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    }
+def test_a_cache_that_is_down_is_a_miss_not_an_error(client, dead_cache, labor):
     make_org(name="Still Found", causes=[labor])
     assert names(client) == ["Still Found"]
     assert client.get("/search/", {"near": "94704"}).status_code == 200
@@ -139,7 +121,7 @@ def edit_import(org, labor):
         edit_import,
     ],
 )
-def test_every_kind_of_write_makes_cached_searches_stale(client, cached, labor, edit):
+def test_every_kind_of_write_makes_cached_searches_stale(client, answers_cached, labor, edit):
     org = make_org(name="Berkeley Labor", causes=[labor])
     before = client.get(API, {"near": "94704", "cause": "labor"}).json()
     assert client.get(API, {"near": "94704", "cause": "labor"}).json() == before  # cached
