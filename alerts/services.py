@@ -137,6 +137,7 @@ def covering_ids(subscription):
     rows = (
         groups.placed()
         .in_box(lat, lng, COVERAGE_RADIUS_MAX)
+        .order_by()  # the name order would lead a planner away from the point index
         .values_list("pk", "public_latitude", "public_longitude", "coverage_radius")
     )
     found = {

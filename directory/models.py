@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from directory.geo import CELLS_PER_DEGREE, public_coordinate
 from directory.queries import CategoryQuerySet, OrganizationQuerySet
+from directory.slugs import slug_path
 
 COVERAGE_RADIUS_MAX = 250  # miles; larger areas are statewide or national
 LANGUAGE_CODES = re.compile(r"^[a-z]{2,3}(,[a-z]{2,3})*$")
@@ -401,7 +402,7 @@ class Organization(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("directory:organization", args=[self.slug])
+        return slug_path("directory:organization", self.slug)
 
     @staticmethod
     def stale_cutoff(today=None):

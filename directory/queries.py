@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
@@ -91,28 +92,161 @@ class OrganizationQuerySet(models.QuerySet):
 
     def placed(self):
         """Local and regional groups: the ones a distance and a coverage radius apply to."""
-        return self.filter(coverage__in=["local", "regional"], public_latitude__isnull=False)
+        return self.filter(_q(PLACED), public_latitude__isnull=False)
 
     def statewide(self, state, country):
-        return self.filter(coverage="statewide", state=state, country=country or "US")
+        return self.filter(_q(statewide_conditions(state, country)))
 
     def national(self, country):
-        return self.filter(coverage="national", country=country)
+        return self.filter(_q(national_conditions(country)))
 
     def online(self):
-        return self.filter(coverage="online")
+        return self.filter(_q(ONLINE))
+
+
+def _q(conditions):
+    return Q(
+        **{
+            f"{column}__in" if isinstance(value, tuple) else column: value
+            for column, value in conditions.items()
+        }
+    )
+
+
+def _box(latitude, longitude, miles):
+    """The search index's view of a circle's bounding box: (south, north, bands), each band a
+    (west, east, cells) range of longitudes, its cells None when there are too many to list."""
+    south, north, west, east = bounding_box(latitude, longitude, miles)
+    bands = []
+    for low, high in longitude_ranges(west, east):
+        band_cells = cells(low, high)
+        bands.append((low, high, list(band_cells) if len(band_cells) <= MAX_CELLS else None))
+    return south, north, bands
 
 
 def _box_q(latitude, longitude, miles):
-    south, north, west, east = bounding_box(latitude, longitude, miles)
+    south, north, bands = _box(latitude, longitude, miles)
     area = Q()
-    for low, high in longitude_ranges(west, east):
+    for low, high, band_cells in bands:
         band = Q(public_longitude__gte=low, public_longitude__lte=high)
-        bands = cells(low, high)
-        if len(bands) <= MAX_CELLS:
-            band &= Q(cell__in=list(bands))
+        if band_cells is not None:
+            band &= Q(cell__in=band_cells)
         area |= band
     return Q(public_latitude__gte=south, public_latitude__lte=north) & area
+
+
+def _box_sql(latitude, longitude, miles):
+    """The same test as `_box_q`, as SQL over the columns of SearchSQL's derived table."""
+    south, north, bands = _box(latitude, longitude, miles)
+    params = [south, north]
+    area = []
+    for low, high, band_cells in bands:
+        band = "(public_longitude >= %s AND public_longitude <= %s"
+        params += [low, high]
+        if band_cells is not None:
+            band += f" AND cell IN ({', '.join(['%s'] * len(band_cells))})"
+            params += band_cells
+        area.append(band + ")")
+    return f"public_latitude >= %s AND public_latitude <= %s AND ({' OR '.join(area)})", params
+
+
+def _where(conditions):
+    """Column tests as SQL over SearchSQL's derived table: {column: value or tuple of values}."""
+    parts, params = [], []
+    for column, value in conditions.items():
+        if isinstance(value, tuple):
+            parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+            params += value
+        else:
+            parts.append(f"{column} = %s")
+            params.append(value)
+    return " AND ".join(parts) or "1 = 1", params
+
+
+# The blocks' definitions, as column tests: the queryset methods and SearchSQL both read them.
+PLACED = {"coverage": ("local", "regional")}
+
+
+def statewide_conditions(state, country):
+    return {"coverage": "statewide", "state": state, "country": country or "US"}
+
+
+def national_conditions(country):
+    return {"coverage": "national", "country": country}
+
+
+ONLINE = {"coverage": "online"}
+
+
+class SearchSQL:
+    """One search's filters (causes, words, language, kind) compiled to SQL once.
+
+    Each read of the search (up to MAX_RINGS rings around the place, then the statewide,
+    national and online blocks) adds only its own conditions to that SQL, as a derived table
+    that both databases merge into one indexed scan (tests/test_indexes.py reads the plans).
+    Compiling the same filters through the ORM for every read was most of a search's cost.
+    """
+
+    COLUMNS = (
+        "pk",
+        "public_latitude",
+        "public_longitude",
+        "coverage_radius",
+        "cell",
+        "coverage",
+        "state",
+        "country",
+        "name",
+    )
+
+    def __init__(self, queryset):
+        self.connection = connections[queryset.db]
+        try:
+            sql, params = queryset.order_by().values_list(*self.COLUMNS).query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing
+            sql, params = None, ()
+        self.sql, self.params = sql, tuple(params)
+
+    def _fetch(self, sql, params):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def points(self, latitude, longitude, miles, inside=None):
+        """(pk, latitude, longitude, coverage radius) of the local and regional groups whose
+        public point is in the box of a circle (and, with `inside`, not in that smaller one's)."""
+        if self.sql is None:
+            return []
+        where, params = _where(PLACED)
+        box, box_params = _box_sql(latitude, longitude, miles)
+        where, params = f"{where} AND public_latitude IS NOT NULL AND {box}", params + box_params
+        if inside:
+            hole, hole_params = _box_sql(latitude, longitude, inside)
+            where, params = f"{where} AND NOT ({hole})", params + hole_params
+        # The ORM's own SQL with its parameters kept apart; the rest is constants and numbers.
+        sql = (
+            "SELECT pk, public_latitude, public_longitude, coverage_radius "  # noqa: S608
+            f"FROM ({self.sql}) AS placed WHERE {where}"
+        )
+        return self._fetch(sql, (*self.params, *params))
+
+    def listed(self, blocks):
+        """[pk, …] of each block, in name order: `blocks` are (conditions, depth) pairs, read by
+        one UNION ALL of index-ordered, limited scans."""
+        found = [[] for _block in blocks]
+        if self.sql is None or not blocks:
+            return found
+        parts, params = [], []
+        for number, (conditions, depth) in enumerate(blocks):
+            where, where_params = _where(conditions)
+            parts.append(
+                f"SELECT * FROM (SELECT {number} AS block, pk FROM ({self.sql}) AS listed "  # noqa: S608
+                f"WHERE {where} ORDER BY name, pk LIMIT {int(depth)}) AS block{number}"
+            )
+            params += [*self.params, *where_params]
+        for number, pk in self._fetch(" UNION ALL ".join(parts), params):
+            found[number].append(pk)
+        return found
 
 
 class CategoryQuerySet(models.QuerySet):

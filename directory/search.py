@@ -20,14 +20,13 @@ import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import Value, prefetch_related_objects
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from directory.geo import haversine_miles
-from directory.models import COVERAGE_RADIUS_MAX, Organization
+from directory.models import COVERAGE_RADIUS_MAX, Category, Organization
+from directory.queries import ONLINE, SearchSQL, national_conditions, statewide_conditions
 
 # When nothing is within the radius, try these in turn (miles), then fall back to the nearest.
 WIDENING_STEPS = (50, 100, 250, 500, 1000, 3000)
@@ -135,7 +134,8 @@ def who_covers(queryset, place, radius, shown=None, window=None):
     need = max(cap, *shown.values()) + 1
     outcome = Outcome(place=place, radius=radius, requested_radius=radius)
 
-    ring = RingSearch(queryset, place)
+    sql = SearchSQL(queryset)
+    ring = RingSearch(queryset, place, sql)
     covering, nearby = ring.around(radius, need)
     if not covering and not nearby:
         step = ring.widen(radius)
@@ -177,7 +177,7 @@ def who_covers(queryset, place, radius, shown=None, window=None):
             (
                 "statewide",
                 _("Statewide groups"),
-                queryset.statewide(place.state, place.country),
+                statewide_conditions(place.state, place.country),
                 lambda org: _("Works across %(state)s") % {"state": org.state},
             )
         )
@@ -186,12 +186,12 @@ def who_covers(queryset, place, radius, shown=None, window=None):
             (
                 "national",
                 _("National groups"),
-                queryset.national(place.country),
+                national_conditions(place.country),
                 lambda org: _("Works nationwide"),
             )
         )
-    beyond.append(("online", _("Online groups"), queryset.online(), lambda org: _("Meets online")))
-    blocks += _listed_blocks(beyond, shown, cap)
+    beyond.append(("online", _("Online groups"), ONLINE, lambda org: _("Meets online")))
+    blocks += _listed_blocks(sql, beyond, shown, cap)
     outcome.blocks = [block for block in blocks if block.total]
     if not outcome.blocks:
         # Only groups elsewhere match (say, a national group of another country): show them
@@ -209,21 +209,21 @@ def without_place(queryset, everywhere=False, shown=None, window=None):
         (
             "national",
             _("National groups"),
-            queryset.filter(coverage="national"),
+            {"coverage": "national"},
             lambda org: _("Works nationwide"),
         ),
-        ("online", _("Online groups"), queryset.online(), lambda org: _("Meets online")),
+        ("online", _("Online groups"), ONLINE, lambda org: _("Meets online")),
     ]
     if everywhere:
         specs.append(
             (
                 "elsewhere",
                 _("Other groups"),
-                queryset.filter(coverage__in=["statewide", "regional", "local"]),
+                {"coverage": ("statewide", "regional", "local")},
                 lambda org: _("The only groups that match"),
             )
         )
-    blocks = _listed_blocks(specs, shown, settings.SEARCH_COUNT_CAP)
+    blocks = _listed_blocks(SearchSQL(queryset), specs, shown, settings.SEARCH_COUNT_CAP)
     outcome = Outcome(blocks=[block for block in blocks if block.total])
     _fill(outcome.blocks, None, window)
     return outcome
@@ -237,18 +237,16 @@ class RingSearch:
     rings have reached every group it could hold.
     """
 
-    def __init__(self, queryset, place):
-        self.placed = queryset.placed()
+    def __init__(self, queryset, place, sql=None):
+        self.sql = sql or SearchSQL(queryset)
         self.place = place
         self.read = 0  # miles: every group within this distance is in self.rows
         self.rows = []  # Nearby, unsorted
         self.rings = 0
 
     def _read_to(self, miles):
-        rows = self.placed.in_box(
-            self.place.latitude, self.place.longitude, miles, inside=self.read or None
-        ).values_list("pk", "public_latitude", "public_longitude", "coverage_radius")
         lat, lng = self.place.latitude, self.place.longitude
+        rows = self.sql.points(lat, lng, miles, inside=self.read or None)
         self.rows += [
             Nearby(haversine_miles(lat, lng, plat, plng), pk, radius or 0)
             for pk, plat, plng, radius in rows
@@ -328,32 +326,20 @@ def _ring_block(key, title, rows, limit, cap, reason):
     return block
 
 
-def _listed_blocks(specs, shown, cap):
+def _listed_blocks(sql, specs, shown, cap):
     """Blocks read in name order, each `max(cap, shown) + 1` rows deep, in one query.
 
-    `specs` are (key, title, queryset, reason) tuples. Each block's rows come from its own
-    limited, index-ordered subquery; UNION ALL sends them as one statement.
+    `specs` are (key, title, conditions, reason) tuples; SearchSQL.listed reads each block from
+    its own limited, index-ordered scan.
     """
-    parts, params = [], []
-    for number, (key, _title, queryset, _reason) in enumerate(specs):
-        depth = max(cap, shown.get(key, settings.SEARCH_BLOCK_LIMIT)) + 1
-        sub = queryset.order_by("name", "pk").annotate(block=Value(number))
-        try:
-            sql, sub_params = sub.values_list("block", "pk")[:depth].query.sql_with_params()
-        except EmptyResultSet:  # a filter that can match nothing (no group has the words)
-            continue
-        # The SQL is the ORM's own, with its parameters kept apart: nothing here is user text.
-        parts.append(f"SELECT * FROM ({sql}) AS block{number}")  # noqa: S608
-        params += sub_params
-    pks = [[] for _spec in specs]
-    if parts:
-        connection = connections[specs[0][2].db]
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            for number, pk in cursor.fetchall():
-                pks[number].append(pk)
+    found_lists = sql.listed(
+        [
+            (conditions, max(cap, shown.get(key, settings.SEARCH_BLOCK_LIMIT)) + 1)
+            for key, _title, conditions, _reason in specs
+        ]
+    )
     blocks = []
-    for (key, title, _queryset, reason), found in zip(specs, pks, strict=True):
+    for (key, title, _conditions, reason), found in zip(specs, found_lists, strict=True):
         block = Block(key, title, total=min(len(found), cap), capped=len(found) > cap)
         limit = shown.get(key, settings.SEARCH_BLOCK_LIMIT)
         block.results = [
@@ -388,7 +374,7 @@ def _fill(blocks, place, window=None):
     pks = {pending.row.pk for block in blocks for pending in block.results}
     # Each next event from a group's own calendar comes in the same query (a join).
     orgs = Organization.objects.select_related("next_event").in_bulk(pks)
-    prefetch_related_objects(list(orgs.values()), "causes")
+    attach_causes(orgs.values())
     for block in blocks:
         results = []
         for pending in block.results:
@@ -414,3 +400,24 @@ def _covers_reason(org, row):
         "Local group covering %(radius)s miles around its base",
         org.coverage_radius,
     ) % {"radius": org.coverage_radius}
+
+
+def attach_causes(orgs):
+    """Give each group its causes, as `prefetch_related("causes")` would (so `org.causes.all()`
+    reads no more), in one query and one object per cause however many groups share it."""
+    orgs = list(orgs)
+    links = {org.pk: [] for org in orgs}
+    causes = {}
+    rows = Category.objects.filter(organizations__in=list(links)).annotate(
+        linked=F("organizations__id")
+    )
+    for cause in rows:  # in the curators' order (Category.Meta.ordering)
+        links[cause.linked].append(causes.setdefault(cause.pk, cause))
+    for org in orgs:
+        # A plain QuerySet: the translating manager's own costs more than the rest of this.
+        kept = QuerySet(Category)
+        kept._result_cache, kept._prefetch_done = links[org.pk], True
+        org._prefetched_objects_cache = {
+            **getattr(org, "_prefetched_objects_cache", {}),
+            "causes": kept,
+        }

@@ -1,6 +1,16 @@
-"""Slugs for new entries: one rule for the suggestion queue, the CSV import and the HSDS import."""
+"""Slugs: for new entries, one rule for the suggestion queue, the CSV import and the HSDS import;
+and the addresses of a slug's pages."""
 
+import re
+
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.text import slugify
+from django.utils.translation import get_language
+
+# What Django's `slug` path converter accepts: such a slug is its own address segment.
+SLUG_SEGMENT = re.compile(r"[-a-zA-Z0-9_]+")
+_MARK = "slug-placeholder"
+_patterns = {}
 
 
 def slug_base(text, max_length=200):
@@ -22,3 +32,16 @@ def unused_slug(base):
 
     taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     return free_slug(base, taken)
+
+
+def slug_path(viewname, slug):
+    """reverse(viewname, args=[slug]) for a view whose one argument is a slug, without resolving
+    the URL patterns again for each of a list's rows: the address is resolved once per view,
+    language and prefix, and the slug put in its place."""
+    if not SLUG_SEGMENT.fullmatch(slug or ""):
+        return reverse(viewname, args=[slug])
+    key = (viewname, get_language(), get_script_prefix(), get_urlconf())
+    pattern = _patterns.get(key)
+    if pattern is None:
+        pattern = _patterns[key] = reverse(viewname, args=[_MARK])
+    return pattern.replace(_MARK, slug, 1)

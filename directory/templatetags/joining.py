@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory import meetings
+from directory.slugs import slug_path
 
 register = template.Library()
 
@@ -37,7 +37,7 @@ def primary_action(org, on_page=False):
         return Action("signup", org.signup_url, _("Sign up"), True)
     if org.contact_email:
         # On the group's page the form is right there; a card goes to the form's own page.
-        url = "#contact-title" if on_page else reverse("referrals:contact", args=[org.slug])
+        url = "#contact-title" if on_page else slug_path("referrals:contact", org.slug)
         return Action("contact", url, _("Write to the organizers"), False)
     if org.website:
         return Action("website", org.website, _("Visit the website"), True)

@@ -6,6 +6,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from directory.slugs import slug_path
+
 register = template.Library()
 
 
@@ -33,14 +35,14 @@ def group_url(context, org, near=""):
     ref = context.get("embed_ref")
     if ref:
         query = {"ref": ref, **({"near": near} if near else {})}
-        return reverse("embed:visit", args=[org.slug]) + "?" + urlencode(query)
+        return slug_path("embed:visit", org.slug) + "?" + urlencode(query)
     return org.get_absolute_url() + (f"?near={quote(near, safe='/')}" if near else "")
 
 
 @register.simple_tag(takes_context=True)
 def contact_url(context, org):
     """The contact form's address; from a widget it says so, with the snippet's ref if any."""
-    url = reverse("referrals:contact", args=[org.slug])
+    url = slug_path("referrals:contact", org.slug)
     if not context.get("embed"):
         return url
     ref = context.get("embed_ref")
