@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from directory.models import Category, Organization
+from directory.queries import ONLINE, SearchSQL, national_conditions, statewide_conditions
 from directory.views import cause_page_groups
 
 ROWS = 3000
@@ -42,7 +43,18 @@ def many_groups(db):
 
 
 def plan(queryset):
-    sql, params = queryset.query.sql_with_params()
+    return plan_of(*queryset.query.sql_with_params())
+
+
+class Statements(SearchSQL):
+    """The search's own SQL, kept instead of run."""
+
+    def _fetch(self, sql, params):
+        self.kept = (sql, params)
+        return []
+
+
+def plan_of(sql, params):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The test table is small: forbid the sequential scan a planner may prefer on it,
@@ -65,6 +77,35 @@ def assert_indexed(text, *indexes):
 
 def published():
     return Organization.objects.published()
+
+
+@pytest.mark.parametrize("with_cause", [False, True])
+def test_the_search_reads_each_ring_from_the_point_index(many_groups, with_cause):
+    groups = published().for_causes([many_groups] if with_cause else None)
+    for inside in (None, 4):
+        statements = Statements(groups)
+        statements.points(37.87, -122.26, 16, inside=inside)
+        assert_indexed(plan_of(*statements.kept), "org_search_point")
+    statements.points(51.9, 179.9, 64)  # across the antimeridian
+    assert_indexed(plan_of(*statements.kept), "org_search_point")
+
+
+@pytest.mark.parametrize(
+    ("conditions", "index"),
+    [
+        (statewide_conditions("CA", "US"), ("org_statewide",)),
+        (national_conditions("US"), ("org_national", "org_statewide", "org_coverage_name")),
+        (ONLINE, ("org_coverage_name", "org_national", "org_statewide")),
+    ],
+)
+def test_the_search_reads_each_listed_block_from_its_index(many_groups, conditions, index):
+    for groups in (published(), published().for_causes([many_groups])):
+        statements = Statements(groups)
+        statements.listed([(conditions, 51)])
+        text = plan_of(*statements.kept)
+        assert_indexed(text, *index)
+        if connection.vendor == "sqlite":  # read in the index's order, not sorted afterwards
+            assert "USE TEMP B-TREE FOR ORDER BY" not in text, text
 
 
 def test_a_ring_of_the_search_reads_the_point_index(many_groups):
