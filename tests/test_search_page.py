@@ -203,3 +203,35 @@ def test_the_suggest_link_fills_in_the_place(client):
         r'name="postal_code"[^>]*value="59001"|value="59001"[^>]*name="postal_code"', form
     )
     assert re.search(r'<option value="MT" selected|name="state"[^>]*value="MT"', form)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "cause=labor&cause=immigrant-rights&coverage=online&coverage=local",
+        "cause=no-such-cause&coverage=nowhere&near=zzzz",
+    ],
+)
+def test_the_search_forms_checkboxes_are_djangos_own_inputs(query):
+    """The `checkboxes` filter writes what `{% for choice in field %}` would: same inputs, ids,
+    checked boxes and error attributes, labels."""
+    from django.http import QueryDict
+
+    from directory.filters import OrganizationSearch
+    from directory.templatetags.directory import checkboxes
+
+    make_category(name="Labor", slug="labor")
+    make_category(name="Immigrant rights", slug="immigrant-rights")
+    search = OrganizationSearch(QueryDict(query), queryset=Organization.objects.published())
+    search.is_valid()
+    for name in ("cause", "coverage"):
+        field = search.form[name]
+        django = [(str(box.tag()), box.id_for_label, str(box.choice_label)) for box in field]
+        ours = [
+            (str(box.tag), box.id_for_label, str(box.choice_label)) for box in checkboxes(field)
+        ]
+        assert ours == django
+        assert len(ours) >= 2
+    if "labor" in query:
+        assert sum(" checked" in str(box.tag) for box in checkboxes(search.form["cause"])) == 2

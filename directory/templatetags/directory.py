@@ -1,9 +1,12 @@
-"""Template filters: distances in the reader's units, and plain text made safe."""
+"""Template filters: distances in the reader's units, plain text made safe, and checkboxes."""
+
+from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import linebreaksbr, urlize
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -56,3 +59,41 @@ def query_with(context, **changes):
 def plaintext(value, autoescape=True):
     """User text as HTML: escaped, links made clickable (nofollow), line breaks kept."""
     return linebreaksbr(urlize(value, autoescape=autoescape), autoescape=autoescape)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkbox:
+    tag: str
+    id_for_label: str
+    choice_label: str
+
+
+@register.filter
+def checkboxes(field):
+    """A checkbox field's choices as `{% for choice in field %}` gives them, with the same inputs,
+    written without a template per box: the search form's two dozen boxes rendered by Django's
+    form templates cost more than a page of results (tests/test_search_page.py compares the two)."""
+    chosen = {str(value) for value in field.value() or ()}
+    boxes = []
+    for index, (value, label) in enumerate(field.field.choices):
+        box_id = f"{field.auto_id}_{index}"
+        # The attributes in the order Django's own rendering gives them.
+        attrs = {**field.field.widget.attrs, **field.build_widget_attrs({"id": box_id})}
+        if str(value) in chosen:
+            attrs["checked"] = True
+        tag = format_html(
+            '<input type="checkbox" name="{}" value="{}"{}>',
+            field.html_name,
+            str(value),
+            format_html_join(
+                "",
+                "{}",
+                (
+                    (format_html(" {}", name) if v is True else format_html(' {}="{}"', name, v),)
+                    for name, v in attrs.items()
+                    if v is not None and v is not False
+                ),
+            ),
+        )
+        boxes.append(Checkbox(tag, box_id, label))
+    return boxes
