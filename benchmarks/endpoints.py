@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 FLOOR = "floor"
 NAIVE = "naive"
+BOUND = "bound"
 # The fixed search every reader of a viral post makes.
 ZIP, CAUSE = "94704", "immigrant-rights"
 SPARSE_ZIP = "59001"  # Absarokee, MT: nothing within the radius, so the search widens
@@ -53,6 +54,7 @@ def endpoints(group_slug, service_id, rotating_zips):
         Endpoint("suggest", "place autocomplete", ("/places/suggest/?q=spr",)),
         Endpoint("hsds_list", "HSDS services list", ("/api/hsds/services?per_page=5",)),
         Endpoint("hsds_one", "HSDS one service", (f"/api/hsds/services/{quote(service_id)}",)),
+        Endpoint(BOUND, "lower bound: 1 query, 20 rows", (f"/bench/lower-bound/?{near}",)),
         Endpoint(NAIVE, "naive reference", (f"/bench/naive/?{near}",)),
     ]
 

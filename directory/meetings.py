@@ -134,12 +134,44 @@ def has_rule(org):
     )
 
 
+# (pk, version, rule) -> (when it was computed, the meeting): the next meeting after a moment is
+# still the next one at any later moment before it starts, so a list of cards reuses the rule's
+# answer until then instead of running the rule for every card of every page.
+_known = {}
+KNOWN_MAX = 20_000
+
+
 def next_meeting(org, after=None):
     """The first meeting starting after `after` (default now), or None without a rule."""
     if not has_rule(org):
         return None
+    if after is not None or org.pk is None:
+        return _next_meeting(org, after or timezone.now())
+    key = (
+        org.pk,
+        org.version,
+        org.meeting_frequency,
+        org.meeting_byday,
+        org.meeting_time,
+        org.meeting_timezone,
+        org.state,
+        org.country,
+    )
+    now = timezone.now()
+    known = _known.get(key)
+    if known and known[0] <= now < known[1].start:
+        return known[1]
+    meeting = _next_meeting(org, now)
+    if meeting is not None:
+        if len(_known) >= KNOWN_MAX:
+            _known.clear()
+        _known[key] = (now, meeting)
+    return meeting
+
+
+def _next_meeting(org, after):
     zone = meeting_zone(org)
-    now = (after or timezone.now()).astimezone(zone).replace(tzinfo=None)
+    now = after.astimezone(zone).replace(tzinfo=None)
     # The rule runs on the group's wall clock from the start of last month, so that any
     # "n-th weekday of the month" is counted from a month's first day.
     start = datetime.combine(now.date().replace(day=1) - timedelta(days=31), org.meeting_time)

@@ -318,7 +318,7 @@ def test_make_bench_produces_every_table_without_errors(tmp_path):
 
     result = json.loads((tmp_path / "var" / "result-sqlite-300.json").read_text())
     keys = [e["key"] for e in result["endpoints"]]
-    assert keys[0] == ep.FLOOR and keys[-1] == ep.NAIVE and len(keys) == 13
+    assert keys[0] == ep.FLOOR and keys[-1] == ep.NAIVE and len(keys) == 14 and ep.BOUND in keys
     for mode in ("on", "off"):
         runs = result["load"][mode]
         assert set(runs) == set(keys)

@@ -32,6 +32,28 @@ def at(*args, zone=UTC):
     return datetime(*args, tzinfo=zone)
 
 
+def test_a_cards_next_meeting_is_reused_until_it_starts_and_never_after(monkeypatch):
+    """The rule runs once per group until its next meeting starts; then, or if the clock goes
+    back, or once the entry is edited, it runs again and gives the right meeting."""
+    org = group(pk=987, version=1)  # first Thursday, 6 pm in California
+    runs = []
+    real = meetings._next_meeting
+    monkeypatch.setattr(meetings, "_next_meeting", lambda o, a: runs.append(a) or real(o, a))
+    clock = [at(2026, 12, 1, 12)]
+    monkeypatch.setattr(meetings.timezone, "now", lambda: clock[0])
+    first = meetings.next_meeting(org)
+    assert first.start == at(2026, 12, 3, 18, zone=LA)
+    clock[0] = at(2026, 12, 3, 12)
+    assert meetings.next_meeting(org) == first and len(runs) == 1
+    clock[0] = at(2026, 12, 4, 3)  # 7 pm on the 3rd in California: it has started
+    assert meetings.next_meeting(org).start == at(2027, 1, 7, 18, zone=LA)
+    clock[0] = at(2026, 11, 2, 12)  # the clock went back: the memo is not trusted
+    assert meetings.next_meeting(org).start == at(2026, 11, 5, 18, zone=LA)
+    org.version, org.meeting_byday = 2, "2TH"  # edited
+    assert meetings.next_meeting(org).start == at(2026, 11, 12, 18, zone=LA)
+    assert len(runs) == 4
+
+
 def test_last_saturday_of_the_month():
     org = group(meeting_byday="-1SA", meeting_time=time(10, 0))
     found = meetings.next_meeting(org, after=at(2026, 1, 1, 12))
