@@ -330,8 +330,11 @@ class Organization(models.Model):
                 ],
                 name="org_search_point",
             ),
-            # Statewide, national and online blocks, each read in name order.
-            models.Index(fields=["status", "coverage", "state", "name"], name="org_statewide"),
+            # Statewide, national and online blocks, each read in name order from an index that
+            # holds every column they test (the statewide one read each row for its country).
+            models.Index(
+                fields=["status", "coverage", "country", "state", "name"], name="org_statewide"
+            ),
             models.Index(fields=["status", "coverage", "country", "name"], name="org_national"),
             models.Index(fields=["status", "coverage", "name"], name="org_coverage_name"),
             # Cause pages, one state at a time.
