@@ -103,7 +103,9 @@ def category(request, slug):
     page = _page_number(request.GET.get("page"))
     start = (page - 1) * CAUSE_PAGE_SIZE
     # One row more than a page says whether there is a next one, without counting them all.
-    rows = list(cause_page_groups(cause, state_name and state)[start : start + CAUSE_PAGE_SIZE + 1])
+    rows = rows_of(
+        cause_page_groups(cause, state_name and state), start, start + CAUSE_PAGE_SIZE + 1
+    )
     return render(
         request,
         "directory/category.html",
@@ -121,13 +123,31 @@ def category(request, slug):
 
 
 def cause_page_groups(cause, state=""):
-    """A cause's groups in one state by city, or its national then online groups by name: each
-    in the order of an index, so a page reads only its own rows."""
+    """A cause's groups in one state by city, or its national then its online groups by name,
+    as the querysets to read one after the other: each in the order of an index, so a page
+    reads only its own rows. (One query ordered by kind then name cannot be: PostgreSQL reads
+    the (status, coverage, name) index from its start, through every local group.)"""
     groups = Organization.objects.published().for_causes([cause]).only(*ROW_FIELDS)
     if state:
-        return groups.filter(state=state, country="US").order_by("city", "name", "pk")
-    groups = groups.filter(coverage__in=["national", "online"])
-    return groups.order_by("coverage", "name", "pk")
+        return [groups.filter(state=state, country="US").order_by("city", "name", "pk")]
+    return [groups.filter(coverage=kind).order_by("name", "pk") for kind in ("national", "online")]
+
+
+def rows_of(parts, start, stop):
+    """Rows `start` to `stop` of the querysets `parts` read one after another. A part is read
+    only as far as the page needs, and counted only when the page starts after it."""
+    rows, skip = [], start
+    for part in parts:
+        wanted = stop - start - len(rows)
+        if wanted <= 0:
+            break
+        found = list(part[skip : skip + wanted])
+        if found:
+            rows += found
+            skip = 0
+        elif skip:
+            skip = max(skip - part.count(), 0)
+    return rows
 
 
 def _page_number(text, maximum=1000):
