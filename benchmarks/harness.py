@@ -79,6 +79,12 @@ def parse_args(argv):
         help=f"Markdown analysis to include (default: {NOTES.relative_to(ROOT)}, kept by hand)",
     )
     parser.add_argument(
+        "--rewrite",
+        metavar="RUN",
+        help="write the report (--write) again from a saved run (var/bench/last-run.json) with "
+        "the current notes, measuring nothing",
+    )
+    parser.add_argument(
         "--client",
         choices=["auto", "wrk", "python"],
         default="auto",
@@ -210,6 +216,8 @@ def run_phase(args, env, database, groups, index):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.rewrite:
+        return rewrite(args)
     started = time.perf_counter()
     var_dir = Path(args.var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -248,7 +256,29 @@ def main(argv=None):
             "seconds": seconds,
             "load_average": (load_before, report.load_average()),
         }
-        notes = Path(args.notes).read_text() if Path(args.notes).is_file() else ""
-        Path(args.write).write_text(report.markdown(results, settings, run, notes))
-        print(f"Wrote {args.write}.")
+        saved = var_dir / "last-run.json"
+        saved.write_text(json.dumps({"results": results, "settings": settings, "run": run}))
+        write_report(args, results, settings, run)
+        print(f"Wrote {args.write} (the run is kept in {saved}, for --rewrite).")
+    return 0
+
+
+def write_report(args, results, settings, run):
+    notes = Path(args.notes).read_text() if Path(args.notes).is_file() else ""
+    Path(args.write).write_text(report.markdown(results, settings, run, notes))
+
+
+def rewrite(args):
+    """The report of a saved run again, with the notes as they are now."""
+    if not args.write:
+        print("--rewrite needs --write FILE", file=sys.stderr)
+        return 2
+    try:
+        saved = json.loads(Path(args.rewrite).read_text())
+        results, settings, run = saved["results"], saved["settings"], saved["run"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"cannot read the saved run {args.rewrite}: {error}", file=sys.stderr)
+        return 2
+    write_report(args, results, settings, run)
+    print(f"Wrote {args.write} from {args.rewrite}.")
     return 0
