@@ -136,7 +136,8 @@ def has_rule(org):
 
 # (pk, version, rule) -> (when it was computed, the meeting): the next meeting after a moment is
 # still the next one at any later moment before it starts, so a list of cards reuses the rule's
-# answer until then instead of running the rule for every card of every page.
+# answer until then instead of running the rule for every card of every page. Bounded (emptied
+# when full); entries are never changed, only replaced, so threads at worst compute one twice.
 _known = {}
 KNOWN_MAX = 20_000
 

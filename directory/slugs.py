@@ -1,6 +1,7 @@
 """Slugs: for new entries, one rule for the suggestion queue, the CSV import and the HSDS import;
 and the addresses of a slug's pages."""
 
+import functools
 import re
 
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -10,7 +11,6 @@ from django.utils.translation import get_language
 # What Django's `slug` path converter accepts: such a slug is its own address segment.
 SLUG_SEGMENT = re.compile(r"[-a-zA-Z0-9_]+")
 _MARK = "slug-placeholder"
-_patterns = {}
 
 
 def slug_base(text, max_length=200):
@@ -40,8 +40,12 @@ def slug_path(viewname, slug):
     language and prefix, and the slug put in its place."""
     if not SLUG_SEGMENT.fullmatch(slug or ""):
         return reverse(viewname, args=[slug])
-    key = (viewname, get_language(), get_script_prefix(), get_urlconf())
-    pattern = _patterns.get(key)
-    if pattern is None:
-        pattern = _patterns[key] = reverse(viewname, args=[_MARK])
+    pattern = _slug_pattern(viewname, get_language(), get_script_prefix(), get_urlconf())
     return pattern.replace(_MARK, slug, 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _slug_pattern(viewname, language, prefix, urlconf):
+    """The address of `viewname` with a mark for the slug (the active language, prefix and
+    URLconf, which the arguments name, are what reverse() reads)."""
+    return reverse(viewname, args=[_MARK])

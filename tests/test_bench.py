@@ -336,3 +336,16 @@ def test_make_bench_produces_every_table_without_errors(tmp_path):
     assert re.search(r"\| Zero errors in every run \| SQLite \| 0 errors \| met \|", text)
     for label in labels:
         assert text.count(f"| {label} |") == 3  # two load tables and the in-process one
+
+    # The kept run writes the same report again with other notes, measuring nothing.
+    notes = tmp_path / "notes.md"
+    notes.write_text("A note written after the run.\n")
+    again = tmp_path / "again.md"
+    rewrite = [
+        sys.executable, "-m", "benchmarks", "--rewrite", str(tmp_path / "var" / "last-run.json"),
+        "--write", str(again), "--notes", str(notes),
+    ]  # fmt: skip
+    done = subprocess.run(rewrite, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
+    assert done.returncode == 0, done.stderr
+    assert "A note written after the run." in again.read_text()
+    assert again.read_text().split("## Targets")[1] == text.split("## Targets")[1]
