@@ -262,14 +262,16 @@ class RingSearch:
             known = [row for row in self.rows if row.distance <= self.read]
             covering = sum(1 for row in known if row.covers)
             nearby = len(known) - covering
+            # (rows found, how far they can be) of each block still short of `need`.
             wanted = []
             if self.read < COVERAGE_RADIUS_MAX and covering < need:
-                wanted.append(covering)
+                wanted.append((covering, COVERAGE_RADIUS_MAX))
             if self.read < radius and nearby < need:
-                wanted.append(nearby)
+                wanted.append((nearby, radius))
             if not wanted:
                 break
-            self._read_to(self._next_ring(min(wanted), need, radius, farthest))
+            found, stops = min(wanted)[0], [stop for _found, stop in wanted]
+            self._read_to(self._next_ring(found, need, *stops))
         covering = sorted(row for row in self.rows if row.covers)
         nearby = sorted(row for row in self.rows if not row.covers and row.distance <= radius)
         if need == math.inf:
