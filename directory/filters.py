@@ -115,8 +115,13 @@ class OrganizationSearch(django_filters.FilterSet):
         key = (self._key(shown), window)
         if self.place is None:
             return caching.cached(key, lambda: without_place(self.qs, False, shown, window))
+        causes = data.get("cause")
+        by_cause = None
+        if causes and not (data.get("q") or data.get("lang")):  # filter_queryset's only others
+            by_cause = ([cause.pk for cause in causes], list(data.get("coverage") or ()))
         return caching.cached(
-            key, lambda: who_covers(self.qs, self.place, data["radius"], shown, window)
+            key,
+            lambda: who_covers(self.qs, self.place, data["radius"], shown, window, by_cause),
         )
 
     def _key(self, shown):

@@ -47,6 +47,21 @@ def bounding_box(latitude, longitude, miles):
     )
 
 
+def box_reach(latitude, longitude, miles):
+    """How far from the centre the farthest point of its `bounding_box` lies, in miles, or None
+    where the box holds a pole or half the longitudes (then it may reach anywhere).
+
+    A box narrower than that is farthest at a corner: along a parallel the distance grows with
+    the longitude, and along a meridian it has no maximum between the ends.
+    """
+    south, north, west, east = bounding_box(latitude, longitude, miles)
+    if east - west >= 180 or south <= -90 or north >= 90:
+        return None
+    corners = [(lat, lng) for lat in (south, north) for lng in (west, east)]
+    farthest = max(haversine_miles(latitude, longitude, lat, lng) for lat, lng in corners)
+    return farthest * (1 + 1e-9) + 1e-6  # never short of a point on the edge by rounding
+
+
 def longitude_ranges(west, east):
     """The box's longitudes as one or two ranges within [-180, 180] (split at the antimeridian)."""
     if east - west >= 360:

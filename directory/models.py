@@ -461,3 +461,59 @@ class Generation(models.Model):
 
     def __str__(self):
         return str(self.value)
+
+
+class CausePoint(models.Model):
+    """A group's public point once for each of its causes: the index a ring of a search by
+    cause reads, so that it picks only groups with the cause (directory/queries.py).
+
+    Kept by the database itself, through the triggers of migration 0011, on every write to a
+    group or to its causes, whatever writes it; the site never writes it. It holds the public
+    point only, as the group's own search index does.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # causepoint_once starts with it
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # causepoint_search starts with it
+        related_name="+",
+    )
+    status = models.CharField(max_length=10)
+    coverage = models.CharField(max_length=10)
+    coverage_radius = models.PositiveSmallIntegerField(null=True)
+    cell = models.IntegerField(null=True)
+    public_latitude = models.FloatField(null=True)
+    public_longitude = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "category"], name="causepoint_once")
+        ]
+        indexes = [
+            # As org_search_point, after the cause: every column a ring reads, so on SQLite
+            # too (whose indexes of generated columns never cover a query) no row is read.
+            models.Index(
+                fields=[
+                    "category",
+                    "status",
+                    "cell",
+                    "public_latitude",
+                    "public_longitude",
+                    "coverage",
+                    "coverage_radius",
+                    "organization",
+                ],
+                name="causepoint_search",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} under {self.category_id}"

@@ -157,6 +157,21 @@ def _box_sql(latitude, longitude, miles):
     return f"public_latitude >= %s AND public_latitude <= %s AND ({' OR '.join(area)})", params
 
 
+def _ring_sql(latitude, longitude, miles, inside=None, radii=None):
+    """SearchSQL.points' tests of the point and the coverage radius, as SQL."""
+    where, params = _box_sql(latitude, longitude, miles)
+    where = f"public_latitude IS NOT NULL AND {where}"
+    if inside:
+        hole, hole_params = _box_sql(latitude, longitude, inside)
+        where, params = f"{where} AND NOT ({hole})", params + hole_params
+    low, high = radii or (None, None)
+    if low is not None:
+        where, params = f"{where} AND COALESCE(coverage_radius, 0) >= %s", [*params, low]
+    if high is not None:
+        where, params = f"{where} AND COALESCE(coverage_radius, 0) < %s", [*params, high]
+    return where, params
+
+
 def _where(conditions, unindexed=False):
     """Column tests as SQL over SearchSQL's derived table: {column: value or tuple of values}.
 
@@ -212,7 +227,11 @@ class SearchSQL:
         "name",
     )
 
-    def __init__(self, queryset):
+    def __init__(self, queryset, by_cause=None):
+        """`by_cause`: (cause ids, kinds) when `queryset` is the published groups with any of
+        these causes (and, if kinds are given, of these kinds) and nothing else: the rings then
+        read CausePoint's index, which holds only groups with the cause."""
+        self.by_cause = by_cause
         self.connection = connections[queryset.db]
         try:
             sql, params = queryset.order_by().values_list(*self.COLUMNS).query.sql_with_params()
@@ -225,25 +244,46 @@ class SearchSQL:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def points(self, latitude, longitude, miles, inside=None):
+    def points(self, latitude, longitude, miles, inside=None, radii=None):
         """(pk, latitude, longitude, coverage radius) of the local and regional groups whose
-        public point is in the box of a circle (and, with `inside`, not in that smaller one's)."""
+        public point is in the box of a circle (and, with `inside`, not in that smaller one's).
+
+        `radii` (low, high) keeps only groups whose coverage radius is at least `low` and less
+        than `high` (either None for no bound; a missing radius counts as 0).
+        """
         if self.sql is None:
             return []
+        ring, ring_params = _ring_sql(latitude, longitude, miles, inside, radii)
+        if self.by_cause:
+            return self._cause_points(ring, ring_params)
         # The point index, whatever the database knows of its rows: without statistics SQLite
         # would read the (status, coverage) prefix of another index, a hundred times slower.
         where, params = _where(PLACED, unindexed=True)
-        box, box_params = _box_sql(latitude, longitude, miles)
-        where, params = f"{where} AND public_latitude IS NOT NULL AND {box}", params + box_params
-        if inside:
-            hole, hole_params = _box_sql(latitude, longitude, inside)
-            where, params = f"{where} AND NOT ({hole})", params + hole_params
         # The ORM's own SQL with its parameters kept apart; the rest is constants and numbers.
         sql = (
             "SELECT pk, public_latitude, public_longitude, coverage_radius "  # noqa: S608
-            f"FROM ({self.sql}) AS placed WHERE {where}"
+            f"FROM ({self.sql}) AS placed WHERE {where} AND {ring}"
         )
-        return self._fetch(sql, (*self.params, *params))
+        return self._fetch(sql, (*self.params, *params, *ring_params))
+
+    def _cause_points(self, ring, ring_params):
+        """The same, from CausePoint's index: only the groups with one of the causes."""
+        from directory.models import CausePoint  # the models read this module
+
+        causes, kinds = self.by_cause
+        kinds = tuple(kind for kind in PLACED["coverage"] if not kinds or kind in kinds)
+        if not kinds:
+            return []
+        where, params = _where({"category_id": tuple(causes), "status": "published"})
+        # The kind is tested where the index has it (after the point), not as its prefix.
+        kind, kind_params = _where({"coverage": kinds}, unindexed=True)
+        # A group with two of the causes asked for is there twice.
+        distinct = "DISTINCT " if len(causes) > 1 else ""
+        sql = (
+            f"SELECT {distinct}organization_id, public_latitude, public_longitude, "  # noqa: S608
+            f"coverage_radius FROM {CausePoint._meta.db_table} WHERE {where} AND {kind} AND {ring}"
+        )
+        return self._fetch(sql, [*params, *kind_params, *ring_params])
 
     def listed(self, blocks):
         """[pk, …] of each block, in name order: `blocks` are (conditions, depth) pairs, read by

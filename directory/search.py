@@ -24,7 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from directory.geo import haversine_miles
+from directory.geo import box_reach, haversine_miles
 from directory.models import COVERAGE_RADIUS_MAX, Category, Organization
 from directory.queries import ONLINE, SearchSQL, national_conditions, statewide_conditions
 
@@ -35,6 +35,7 @@ NEAREST_FALLBACK = 10
 # the last (see RingSearch._next_ring). Each reads only what the previous ones did not.
 FIRST_RING = 1
 RING_GROWTH = (1.5, 4)
+RING_BUDGET = 4
 # At most this many rings per search (then the radius grows faster): a bound on its queries.
 MAX_RINGS = 6
 EVERYWHERE = 20_000  # miles: more than half the earth's circumference
@@ -127,14 +128,17 @@ def limits(limit=None, show=None):
     return {key: settings.SEARCH_BLOCK_MAX if key == show else limit for key in BLOCK_KEYS}
 
 
-def who_covers(queryset, place, radius, shown=None, window=None):
-    """Search `queryset` (already filtered by cause, words, language) around `place`."""
+def who_covers(queryset, place, radius, shown=None, window=None, by_cause=None):
+    """Search `queryset` (already filtered by cause, words, language) around `place`.
+
+    `by_cause` (cause ids, kinds) says that those are the queryset's only filters, so its rings
+    can read the index of groups by cause (queries.SearchSQL)."""
     shown = shown or limits()
     cap = settings.SEARCH_COUNT_CAP
     need = max(cap, *shown.values()) + 1
     outcome = Outcome(place=place, radius=radius, requested_radius=radius)
 
-    sql = SearchSQL(queryset)
+    sql = SearchSQL(queryset, by_cause)
     ring = RingSearch(queryset, place, sql)
     covering, nearby = ring.around(radius, need)
     if not covering and not nearby:
@@ -243,10 +247,11 @@ class RingSearch:
         self.read = 0  # miles: every group within this distance is in self.rows
         self.rows = []  # Nearby, unsorted
         self.rings = 0
+        self.exact = True  # whether self.rows holds every group read (see around)
 
-    def _read_to(self, miles):
+    def _read_to(self, miles, radii=None):
         lat, lng = self.place.latitude, self.place.longitude
-        rows = self.sql.points(lat, lng, miles, inside=self.read or None)
+        rows = self.sql.points(lat, lng, miles, inside=self.read or None, radii=radii)
         self.rows += [
             Nearby(haversine_miles(lat, lng, plat, plng), pk, radius or 0)
             for pk, plat, plng, radius in rows
@@ -271,7 +276,21 @@ class RingSearch:
             if not wanted:
                 break
             found, stops = min(wanted)[0], [stop for _found, stop in wanted]
-            self._read_to(self._next_ring(found, need, *stops))
+            ring = self._next_ring(found, need, *stops)
+            # A block with `need` rows nearer than the rings read shows and counts none beyond
+            # them: the next ring reads only the groups the other block may hold. Nearby ones
+            # are farther than their radius, so it is less than the ring box's reach; covering
+            # ones are farther than the rings read, so their radius is more. (self.rows is then
+            # no longer every group read, and `around` the only use this search may have.)
+            reach = box_reach(self.place.latitude, self.place.longitude, ring)
+            if covering >= need and reach is not None:
+                self._read_to(ring, radii=(None, reach))
+                self.exact = False
+            elif nearby >= need or self.read >= radius:
+                self._read_to(ring, radii=(self.read, None))
+                self.exact = False
+            else:
+                self._read_to(ring)
         covering = sorted(row for row in self.rows if row.covers)
         nearby = sorted(row for row in self.rows if not row.covers and row.distance <= radius)
         if need == math.inf:
@@ -295,18 +314,27 @@ class RingSearch:
             return farthest
         # Fast enough to reach the farthest stop within the rings left.
         low = max(low, (farthest / self.read) ** (1 / left))
-        wish = math.sqrt(need / found) * 1.25 if found and need != math.inf else high
+        if need == math.inf:
+            wish = high
+        else:
+            # Never much more than RING_BUDGET times `need` new rows, by the density so far:
+            # the block may be rare among them (nearby groups, where the nearest all cover).
+            wish = math.sqrt(1 + RING_BUDGET * need / max(len(self.rows), 1))
+            if found:
+                wish = min(wish, math.sqrt(need / found) * 1.25)
         ring = self.read * min(max(wish, low), max(high, low))
         return min(ring, *stops)
 
     def within(self, miles):
         """Every group within `miles`, nearest first."""
+        self._every_row_read()
         if miles > self.read:
             self._read_to(miles)
         return sorted(row for row in self.rows if row.distance <= miles)
 
     def widen(self, radius):
         """The first widening step with a group in it, or None."""
+        self._every_row_read()
         for step in (s for s in WIDENING_STEPS if s > radius):
             if step > self.read:
                 self._read_to(step)
@@ -316,9 +344,16 @@ class RingSearch:
 
     def nearest(self, count):
         """The nearest groups at any distance: the last resort, so never an empty page."""
+        self._every_row_read()
         if self.read < EVERYWHERE:
             self._read_to(EVERYWHERE)
         return sorted(self.rows)[:count]
+
+    def _every_row_read(self):
+        """After an `around` that read only what its blocks needed, start again from nothing
+        (a search that found nothing near: the rare case, and its rings were cheap)."""
+        if not self.exact:
+            self.rows, self.read, self.exact = [], 0, True
 
 
 def _ring_block(key, title, rows, limit, cap, reason):

@@ -140,6 +140,18 @@ def test_a_search_for_common_words_still_reads_each_ring_from_the_point_index(
         assert_indexed(plan_of(*statements.kept), "org_statewide")
 
 
+@pytest.mark.parametrize("radii", [None, (None, 22.7), (16, None)])
+def test_a_ring_of_a_search_by_cause_reads_only_the_cause_points_index(many_groups, radii):
+    groups = published().for_causes([many_groups])
+    statements = Statements(groups, by_cause=([many_groups.pk], []))
+    statements.points(37.87, -122.26, 16, inside=4, radii=radii)
+    text = plan_of(*statements.kept)
+    assert "causepoint_search" in text, text
+    assert "directory_organization" not in text, text
+    if connection.vendor == "sqlite":  # no row read besides the index's own
+        assert "COVERING INDEX causepoint_search" in text, text
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite plans without statistics")
 def test_the_search_reads_the_point_index_before_any_analyze(many_groups):
     """A new SQLite database has no statistics until ANALYZE runs: its rings must still read
