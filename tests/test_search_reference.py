@@ -83,6 +83,27 @@ def wrap(longitude):
     return (longitude + 180) % 360 - 180
 
 
+def drawn(n, offset, place, near_cluster):
+    """The fields of the n-th drawn group, `offset` from the place."""
+    dlat, dlng, kind, cover, exact = offset
+    # Some groups crowd around the place, so the rings stop early.
+    scale = 0.01 if n < near_cluster else 1
+    point = kind not in ("national", "online")
+    return {
+        "name": f"Group {n % 4}",
+        "slug": f"group-{n}",
+        "status": "published",
+        "coverage": kind,
+        "state": "CA",
+        "country": "US",
+        "latitude": max(-90, min(90, place.latitude + dlat * scale)) if point else None,
+        "longitude": wrap(place.longitude + dlng * scale) if point else None,
+        "coverage_radius": cover if kind in ("local", "regional") else None,
+        "precision": "exact" if exact else "approximate",
+        "address_public": exact,
+    }
+
+
 offsets = st.tuples(
     st.floats(-4, 4),  # degrees of latitude from the place
     st.floats(-6, 6),  # degrees of longitude from the place
@@ -115,25 +136,8 @@ def test_the_ring_search_equals_the_brute_force_reference(
     place = Place("Here", latitude, longitude, "coordinates", state="CA", country="US")
     with transaction.atomic():
         rows = []
-        for n, (dlat, dlng, kind, cover, exact) in enumerate(groups):
-            # Some groups crowd around the place, so the rings stop early.
-            scale = 0.01 if n < near_cluster else 1
-            point = kind not in ("national", "online")
-            rows.append(
-                Organization(
-                    name=f"Group {n % 4}",
-                    slug=f"group-{n}",
-                    status="published",
-                    coverage=kind,
-                    state="CA",
-                    country="US",
-                    latitude=max(-90, min(90, latitude + dlat * scale)) if point else None,
-                    longitude=wrap(longitude + dlng * scale) if point else None,
-                    coverage_radius=cover if kind in ("local", "regional") else None,
-                    precision="exact" if exact else "approximate",
-                    address_public=exact,
-                )
-            )
+        for n, offset in enumerate(groups):
+            rows.append(Organization(**drawn(n, offset, place, near_cluster)))
         Organization.objects.bulk_create(rows)
         expected = reference(place, radius)
         got = shown(who_covers(Organization.objects.published(), place, radius))
@@ -162,22 +166,8 @@ def test_a_search_by_cause_equals_the_brute_force_reference(
     place = Place("Here", latitude, longitude, "coordinates", state="CA", country="US")
     with transaction.atomic():
         causes = {name: make_category(slug=f"cause-{name}", name=name) for name in "ab"}
-        for n, ((dlat, dlng, kind, cover, exact), names) in enumerate(groups):
-            scale = 0.01 if n < near_cluster else 1
-            point = kind not in ("national", "online")
-            org = Organization.objects.create(
-                name=f"Group {n % 4}",
-                slug=f"group-{n}",
-                status="published",
-                coverage=kind,
-                state="CA",
-                country="US",
-                latitude=max(-90, min(90, latitude + dlat * scale)) if point else None,
-                longitude=wrap(longitude + dlng * scale) if point else None,
-                coverage_radius=cover if kind in ("local", "regional") else None,
-                precision="exact" if exact else "approximate",
-                address_public=exact,
-            )
+        for n, (offset, names) in enumerate(groups):
+            org = Organization.objects.create(**drawn(n, offset, place, near_cluster))
             org.causes.set([causes[name] for name in names])
         wanted = [causes[name] for name in asked]
         groups = Organization.objects.published().for_causes(wanted).with_coverage(kinds)
