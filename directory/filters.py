@@ -96,6 +96,15 @@ class OrganizationSearch(django_filters.FilterSet):
             .with_coverage(data.get("coverage"))
         )
 
+    def _by_cause(self):
+        """(cause ids, kinds) when causes (and kinds) are all that filter_queryset filters by,
+        so the rings may read the index of groups by cause (search.who_covers); else None."""
+        data = self.form.cleaned_data
+        causes = data.get("cause")
+        if not causes or data.get("q") or data.get("lang"):
+            return None
+        return [cause.pk for cause in causes], list(data.get("coverage") or ())
+
     @property
     def place(self):
         return self.form.cleaned_data.get("near")
@@ -115,10 +124,7 @@ class OrganizationSearch(django_filters.FilterSet):
         key = (self._key(shown), window)
         if self.place is None:
             return caching.cached(key, lambda: without_place(self.qs, False, shown, window))
-        causes = data.get("cause")
-        by_cause = None
-        if causes and not (data.get("q") or data.get("lang")):  # filter_queryset's only others
-            by_cause = ([cause.pk for cause in causes], list(data.get("coverage") or ()))
+        by_cause = self._by_cause()
         return caching.cached(
             key,
             lambda: who_covers(self.qs, self.place, data["radius"], shown, window, by_cause),

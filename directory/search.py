@@ -282,8 +282,8 @@ class RingSearch:
             # are farther than their radius, so it is less than the ring box's reach; covering
             # ones are farther than the rings read, so their radius is more. (self.rows is then
             # no longer every group read, and `around` the only use this search may have.)
-            reach = box_reach(self.place.latitude, self.place.longitude, ring)
-            if covering >= need and reach is not None:
+            reach = covering >= need and box_reach(self.place.latitude, self.place.longitude, ring)
+            if reach:
                 self._read_to(ring, radii=(None, reach))
                 self.exact = False
             elif nearby >= need or self.read >= radius:
