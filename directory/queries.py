@@ -58,7 +58,14 @@ class OrganizationQuerySet(models.QuerySet):
                     f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)", [query], BooleanField()
                 )
             )
-            probe = self.model.objects.using(self.db).filter(test).values_list("pk", flat=True)
+            # Unordered, so the scan stops at the first WORDS_PROBE + 1 rows (by name, it would
+            # read and sort every group with the words first).
+            probe = (
+                self.model.objects.using(self.db)
+                .filter(test)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
         else:
             query = " ".join(f'"{token}"*' for token in tokens)
             words = f"SELECT rowid FROM {WORDS_TABLE} WHERE {WORDS_TABLE} MATCH %s"  # noqa: S608

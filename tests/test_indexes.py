@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from directory.models import Category, Organization
 from directory.queries import ONLINE, SearchSQL, national_conditions, statewide_conditions
@@ -138,6 +139,18 @@ def test_a_search_for_common_words_still_reads_each_ring_from_the_point_index(
         assert_indexed(plan_of(*statements.kept), "org_search_point")
         statements.listed([(statewide_conditions("CA", "US"), 51)])
         assert_indexed(plan_of(*statements.kept), "org_statewide")
+
+
+def test_the_look_up_of_words_stops_at_its_limit_unsorted(many_groups):
+    """The first look-up of the words (queries.WORDS_PROBE) stops at its limit: sorted by name,
+    PostgreSQL read and sorted every group with the words first (8,700 for "tenant" at
+    100,000 groups: 21 ms, now 6 ms)."""
+    with CaptureQueriesContext(connection) as queries:
+        published().matching("group")
+    (probe,) = queries.captured_queries
+    text = plan_of(probe["sql"], ())
+    assert "Sort" not in text, text
+    assert "TEMP B-TREE" not in text, text
 
 
 @pytest.mark.parametrize("radii", [None, (None, 22.7), (16, None)])
