@@ -17,6 +17,9 @@ WORDS_PROBE = 1000
 # PostgreSQL's words of a group: a stored tsvector column with a GIN index (migration 0009),
 # which the model does not declare (SQLite has its FTS5 table instead).
 WORDS_VECTOR = "directory_organization.words"
+WORDS_TEST = f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)"
+# The same test in a form the GIN index cannot answer (see SearchSQL).
+WORDS_TEST_OF_ROWS = f"COALESCE({WORDS_VECTOR}, ''::tsvector) @@ to_tsquery('simple', %s)"
 # SQLite's: an FTS5 table over the groups' own rows (migration 0004).
 WORDS_TABLE = "directory_organization_words"
 # Past this many longitude bands a box is read by latitude alone (a continent-wide search).
@@ -53,11 +56,7 @@ class OrganizationQuerySet(models.QuerySet):
         if self.db_vendor() == "postgresql":
             query = " & ".join(f"{token}:*" for token in tokens)
             # The words travel as a parameter; the SQL around them is a constant.
-            test = Q(
-                RawSQL(  # noqa: S611
-                    f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)", [query], BooleanField()
-                )
-            )
+            test = Q(RawSQL(WORDS_TEST, [query], BooleanField()))  # noqa: S611
             # Unordered, so the scan stops at the first WORDS_PROBE + 1 rows (by name, it would
             # read and sort every group with the words first).
             probe = (
@@ -244,6 +243,12 @@ class SearchSQL:
             sql, params = queryset.order_by().values_list(*self.COLUMNS).query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
             sql, params = None, ()
+        else:
+            # Common words (see matching) are a test of the rows each read's own index picks,
+            # as on SQLite: PostgreSQL would read every group with them from the GIN index
+            # for each block (3.4 ms for "tenant" at 100,000 groups, ten times that at a
+            # million), where the block's index, read in order, stops at its limit.
+            sql = sql.replace(WORDS_TEST, WORDS_TEST_OF_ROWS)
         self.sql, self.params = sql, tuple(params)
 
     def _fetch(self, sql, params):
