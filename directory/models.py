@@ -332,11 +332,16 @@ class Organization(models.Model):
             ),
             # Statewide, national and online blocks, each read in name order from an index that
             # holds every column they test (the statewide one read each row for its country).
+            # The id ends each: PostgreSQL then reads the blocks in their exact order (name, id)
+            # and stops at the limit, where groups of one name were read whole to be sorted.
             models.Index(
-                fields=["status", "coverage", "country", "state", "name"], name="org_statewide"
+                fields=["status", "coverage", "country", "state", "name", "id"],
+                name="org_statewide",
             ),
-            models.Index(fields=["status", "coverage", "country", "name"], name="org_national"),
-            models.Index(fields=["status", "coverage", "name"], name="org_coverage_name"),
+            models.Index(
+                fields=["status", "coverage", "country", "name", "id"], name="org_national"
+            ),
+            models.Index(fields=["status", "coverage", "name", "id"], name="org_coverage_name"),
             # Cause pages, one state at a time.
             models.Index(fields=["status", "state", "city", "name"], name="org_state_city"),
             # Lists of every published group, in the orders the API and HSDS page them.
