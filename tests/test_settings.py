@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from orgsite.env import env_bool, env_int, env_list
 
@@ -63,6 +64,19 @@ def test_env_int_and_list(monkeypatch):
 
 def test_connections_persist_across_requests(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache")
+def test_each_sqlite_connection_keeps_the_configured_cache(settings, db):
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -settings.SQLITE_CACHE_MB * 1024
+
+
+def test_a_cache_of_less_than_a_megabyte_is_refused():
+    result = run_settings(DEBUG="1", SQLITE_CACHE_MB="-5")
+    assert result.returncode != 0
+    assert "SQLITE_CACHE_MB must be at least 1" in result.stderr
 
 
 def test_the_test_settings_strip_every_variable_the_settings_read():
