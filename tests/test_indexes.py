@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from directory.models import Category, Organization
@@ -270,3 +271,29 @@ def test_a_cause_page_reads_its_national_and_online_groups_in_index_order(many_g
         ), text
         if connection.vendor == "postgresql":  # the kind bounds the scan, not a filter on it
             assert re.search(r"Index Cond: [^\n]*coverage", text), text
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_makes_indexes_leaves_sqlite_statistics_for_them():
+    """SQLite's planner takes an index it has no statistics for as a very selective one: after
+    migration 0012 made three without them, it listed five HSDS services by slug through the
+    online block's index and sorted every published group (100,000 groups: 8 ms to 250 ms)."""
+    Organization.objects.bulk_create(
+        Organization(name=f"Group {i}", slug=f"group-{i}", status="published", coverage="online")
+        for i in range(500)
+    )
+    made = {"org_statewide", "org_national", "org_coverage_name"}
+    executor = MigrationExecutor(connection)
+    executor.migrate([("directory", "0011_cause_points")])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # a database in use has statistics for its indexes
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'directory_organization'")
+        assert made <= {idx for (idx,) in cursor.fetchall()}
+    text = plan(published().order_by("slug")[:5])
+    assert "org_status_slug" in text, text

@@ -1,38 +1,58 @@
-# The blocks read in name order end their indexes with the id: PostgreSQL then reads them in
-# their exact order (name, id) and stops at the limit, instead of reading a name's groups whole.
+"""The blocks read in name order end their indexes with the id: PostgreSQL then reads them in
+their exact order (name, id) and stops at the limit, instead of reading a name's groups whole.
+
+SQLite then gathers statistics for the new indexes. Its planner takes an index it knows nothing
+of for a very selective one: with statistics for the others and none for these, it read every
+published group through the online block's index to list five HSDS services by slug (100,000
+groups: 8 ms to 250 ms). PostgreSQL keeps statistics per column, which the indexes do not change.
+"""
 
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def analyze(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("ANALYZE directory_organization")
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('directory', '0011_cause_points'),
+        ("directory", "0011_cause_points"),
     ]
 
     operations = [
+        # Migrating back, the statistics are gathered last too: for the indexes put back.
+        migrations.RunPython(migrations.RunPython.noop, analyze),
         migrations.RemoveIndex(
-            model_name='organization',
-            name='org_national',
-        ),
-        migrations.RemoveIndex(
-            model_name='organization',
-            name='org_coverage_name',
+            model_name="organization",
+            name="org_national",
         ),
         migrations.RemoveIndex(
-            model_name='organization',
-            name='org_statewide',
+            model_name="organization",
+            name="org_coverage_name",
+        ),
+        migrations.RemoveIndex(
+            model_name="organization",
+            name="org_statewide",
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['status', 'coverage', 'country', 'state', 'name', 'id'], name='org_statewide'),
+            model_name="organization",
+            index=models.Index(
+                fields=["status", "coverage", "country", "state", "name", "id"],
+                name="org_statewide",
+            ),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['status', 'coverage', 'country', 'name', 'id'], name='org_national'),
+            model_name="organization",
+            index=models.Index(
+                fields=["status", "coverage", "country", "name", "id"], name="org_national"
+            ),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['status', 'coverage', 'name', 'id'], name='org_coverage_name'),
+            model_name="organization",
+            index=models.Index(
+                fields=["status", "coverage", "name", "id"], name="org_coverage_name"
+            ),
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop),
     ]
