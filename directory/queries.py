@@ -18,8 +18,9 @@ WORDS_PROBE = 1000
 # which the model does not declare (SQLite has its FTS5 table instead).
 WORDS_VECTOR = "directory_organization.words"
 WORDS_TEST = f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)"
-# The same test in a form the GIN index cannot answer (see SearchSQL).
-WORDS_TEST_OF_ROWS = f"COALESCE({WORDS_VECTOR}, ''::tsvector) @@ to_tsquery('simple', %s)"
+# The same test as a subquery (see SearchSQL): the GIN index cannot answer it, and the planner,
+# which takes it for costly, runs it after every other test of a row.
+WORDS_TEST_OF_ROWS = f"(SELECT {WORDS_VECTOR} @@ to_tsquery('simple', %s))"
 # SQLite's: an FTS5 table over the groups' own rows (migration 0004).
 WORDS_TABLE = "directory_organization_words"
 # Past this many longitude bands a box is read by latitude alone (a continent-wide search).
@@ -247,7 +248,10 @@ class SearchSQL:
             # Common words (see matching) are a test of the rows each read's own index picks,
             # as on SQLite: PostgreSQL would read every group with them from the GIN index
             # for each block (3.4 ms for "tenant" at 100,000 groups, ten times that at a
-            # million), where the block's index, read in order, stops at its limit.
+            # million), where the block's index, read in order, stops at its limit. And it is
+            # the last test of a row: a ring's other tests (the inner ring, the radius) are
+            # cheap and drop most rows, where reading a group's words is not (at a million
+            # groups, one ring of "Chicago, IL" + "tenant": 106 ms to 32 ms).
             sql = sql.replace(WORDS_TEST, WORDS_TEST_OF_ROWS)
         self.sql, self.params = sql, tuple(params)
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from directory import queries
 from directory.geo import haversine_miles
 from directory.geocoding import Place
 from directory.models import Organization
@@ -174,6 +175,45 @@ def test_a_search_by_cause_equals_the_brute_force_reference(
         expected = reference(place, radius, groups)
         by_cause = ([cause.pk for cause in wanted], list(kinds))
         got = shown(who_covers(groups, place, radius, by_cause=by_cause))
+        assert got == expected
+        transaction.set_rollback(True)
+
+
+@hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    groups=st.lists(
+        st.tuples(offsets, st.sampled_from(["Tenant union", "Labor council", "Tenants' rights"])),
+        max_size=30,
+    ),
+    centre=places,
+    radius=st.sampled_from([1, 25, 300]),
+    near_cluster=st.integers(0, 12),
+    words=st.sampled_from(["tenant", "union", "council tenant", "labor"]),
+)
+def test_a_search_for_common_words_equals_the_brute_force_reference(
+    db, small_blocks, monkeypatch, groups, centre, radius, near_cluster, words
+):
+    """Words more groups have than queries.WORDS_PROBE (here, any) are a test in each of the
+    search's statements (queries.SearchSQL), not a list of ids: the same groups either way."""
+    latitude, longitude = centre
+    place = Place("Here", latitude, longitude, "coordinates", state="CA", country="US")
+    with transaction.atomic():
+        Organization.objects.bulk_create(
+            Organization(**drawn(n, offset, place, near_cluster), summary=summary)
+            for n, (offset, summary) in enumerate(groups)
+        )
+        expected = reference(place, radius, Organization.objects.published().matching(words))
+        with monkeypatch.context() as patch:
+            patch.setattr(queries, "WORDS_PROBE", 0)
+            common = Organization.objects.published().matching(words)
+            if expected:  # any group with the words: a test in the SQL, not their ids
+                sql = str(common.query)
+                assert "MATCH" in sql or "to_tsquery" in sql, sql
+            got = shown(who_covers(common, place, radius))
         assert got == expected
         transaction.set_rollback(True)
 
