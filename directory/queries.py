@@ -17,6 +17,7 @@ WORDS_PROBE = 1000
 # PostgreSQL's words of a group: a stored tsvector column with a GIN index (migration 0009),
 # which the model does not declare (SQLite has its FTS5 table instead).
 WORDS_VECTOR = "directory_organization.words"
+# The test of a group's words, which the GIN index answers (a count, a list without a place).
 WORDS_TEST = f"{WORDS_VECTOR} @@ to_tsquery('simple', %s)"
 # The same test as a subquery (see SearchSQL): the GIN index cannot answer it, and the planner,
 # which takes it for costly, runs it after every other test of a row.
