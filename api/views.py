@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from api import serializers as shapes
 from api.http import ReadOnlyView
 from api.paging import MAX_PAGE, api_page_form, page_count, page_url
-from directory import geocoding
+from directory import caching, geocoding
 from directory.fields import WholeNumberField
 from directory.filters import OrganizationSearch
 from directory.models import MEETING_LANGUAGES, Category, Organization
@@ -143,7 +143,7 @@ class _Row:
 def _listing(search, start, stop):
     """No place: every matching group by name, paged in the database."""
     qs = search.qs.order_by("name", "pk")
-    total = qs.count()
+    total = caching.count(qs)
     page = list(qs.prefetch_related("causes")[start:stop]) if start < total else []
     body = {
         "place": None,

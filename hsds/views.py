@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from api.http import ReadOnlyView
 from api.paging import PageForm, page_count
+from directory import caching
 from directory.geocoding import PlaceNotFound, geocode
 from directory.models import Category, Organization
 from directory.search import RingSearch
@@ -131,7 +132,7 @@ class HsdsView(ReadOnlyView):
 
     def page_of(self, paging, queryset, render):
         """One page of a queryset, rendered: a count, the rows, their causes."""
-        total = queryset.count()
+        total = caching.count(queryset)
         start, stop = paging.window()
         rows = list(queryset[start:stop]) if start < total else []
         return self.page(paging, total, [render(org) for org in rows])

@@ -130,3 +130,35 @@ def test_every_kind_of_write_makes_cached_searches_stale(client, answers_cached,
     assert caching.generation() > generation
     after = client.get(API, {"near": "94704", "cause": "labor"}).json()
     assert after != before
+
+
+def counts(client, url, params):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return sum("COUNT(" in query["sql"].upper() for query in ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("url", "size", "total"),
+    [(API, "page_size", "count"), ("/api/hsds/services", "per_page", "total_items")],
+)
+def test_a_list_counts_its_groups_once_per_generation(
+    client, answers_cached, labor, url, size, total
+):
+    """Each page of a list needs its count, which reads every row it counts: it is kept under
+    the generation, so a reader paging through counts once, and any edit counts again."""
+    for _ in range(3):
+        make_org(causes=[labor])
+    assert counts(client, url, {size: 1, "page": 1}) == 1
+    assert counts(client, url, {size: 1, "page": 2}) == 0
+    assert client.get(url, {size: 1, "page": 3}).json()[total] == 3
+    make_org(status="pending")  # a write, which shows in no list: counted again all the same
+    assert counts(client, url, {size: 1, "page": 2}) == 1
+    make_org()
+    assert client.get(url, {size: 1, "page": 4}).json()[total] == 4
+
+
+def test_a_list_is_counted_when_the_cache_is_down(client, dead_cache, labor):
+    make_org(causes=[labor])
+    assert client.get(API).json()["count"] == 1
+    assert client.get("/api/hsds/services").json()["total_items"] == 1
