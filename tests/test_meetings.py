@@ -1,6 +1,7 @@
 """The next meeting from a group's rule, its calendar files, and the one way to join on a card."""
 
 from datetime import UTC, datetime, time
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +9,7 @@ from icalendar import Calendar
 
 from directory import meetings
 from directory.models import Organization
+from directory.templatetags.joining import when_key
 from tests.factories import make_org
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -52,6 +54,30 @@ def test_a_cards_next_meeting_is_reused_until_it_starts_and_never_after(monkeypa
     org.version, org.meeting_byday = 2, "2TH"  # edited
     assert meetings.next_meeting(org).start == at(2026, 11, 12, 18, zone=LA)
     assert len(runs) == 4
+
+
+def test_the_next_meeting_fragment_is_kept_per_meeting_and_per_event():
+    """A card's next-meeting fragment is kept under its meeting's and event's fields, one value
+    (joining.when_key): any change to what it shows is another key."""
+    meeting = SimpleNamespace(start=at(2026, 12, 3, 18, zone=LA))
+    later = SimpleNamespace(start=at(2027, 1, 7, 18, zone=LA))
+
+    def event(**changed):
+        fields = {"pk": 4, "start": at(2026, 12, 5, 10, zone=LA), "all_day": False}
+        return SimpleNamespace(**{**fields, "summary": "Coat drive", **changed})
+
+    keys = [
+        when_key(meeting, None),
+        when_key(later, None),
+        when_key(None, event()),
+        when_key(meeting, event()),
+        when_key(meeting, event(summary="Coat drive, moved")),
+        when_key(meeting, event(all_day=True)),
+        when_key(meeting, event(start=at(2026, 12, 6, 10, zone=LA))),
+        when_key(meeting, event(pk=5)),
+    ]
+    assert len(set(keys)) == len(keys)
+    assert when_key(meeting, event()) == when_key(meeting, event())
 
 
 def test_last_saturday_of_the_month():
