@@ -2,9 +2,10 @@
 
 import hashlib
 import re
+import time
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import OperationalError, connections, models
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
@@ -28,6 +29,7 @@ WORDS_TABLE = "directory_organization_words"
 WORDS_LIST = f"SELECT rowid FROM {WORDS_TABLE} WHERE {WORDS_TABLE} MATCH %s"  # noqa: S608
 # How many lists of common words a SQLite connection keeps (see _kept_words).
 WORDS_KEPT = 8
+GENERATION_TABLE = "directory_generation"  # directory.models.Generation, which reads this module
 # Past this many longitude bands a box is read by latitude alone (a continent-wide search).
 MAX_CELLS = 400
 
@@ -52,9 +54,10 @@ class OrganizationQuerySet(models.QuerySet):
         description or city, through the full-text index of migration 0004.
 
         Rare words are looked up first: when at most WORDS_PROBE groups have them, the search
-        goes on among those few, by id. Common words are matched by the index within each query
-        the search makes, as a test of the rows that query's own index picks (their cost grows
-        with how many groups have them; docs/benchmarks.md). Both ways match the same groups.
+        goes on among those few, by id. Common words are a test of the rows each of the
+        search's reads picks by its own index (SearchSQL; on SQLite their list of groups is made
+        once, see _kept_words), while a count or a list without a place may read the words
+        index. Both ways match the same groups.
         """
         tokens = WORD.findall(words.lower())[:MAX_WORDS]
         if not tokens:
@@ -259,10 +262,23 @@ class SearchSQL:
             # groups, one ring of "Chicago, IL" + "tenant": 106 ms to 32 ms).
             sql = sql.replace(WORDS_TEST, WORDS_TEST_OF_ROWS)
             if WORDS_LIST in sql:
-                sql, params = _kept_words(self.connection, sql, list(params))
+                sql, params, self.kept_words = _kept_words(self.connection, sql, list(params))
         self.sql, self.params = sql, tuple(params)
 
+    kept_words = None  # SQLite: the (table, words) of a common word's groups (_kept_words)
+
     def _fetch(self, sql, params):
+        try:
+            return self._run(sql, params)
+        except OperationalError:
+            if not self.kept_words:
+                raise
+            # The kept list is gone if WORDS_KEPT newer ones were made since, or if the
+            # transaction that made it was rolled back: made again, and the read once more.
+            _keep_words(self.connection, *self.kept_words)
+            return self._run(sql, params)
+
+    def _run(self, sql, params):
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -328,34 +344,47 @@ class SearchSQL:
 
 
 def _kept_words(connection, sql, params):
-    """SQLite: `sql` reading a common word's groups from a table of the connection's own.
+    """SQLite: (sql, params) reading a common word's groups from a table of the connection's
+    own, and that table's (name, words); or the same sql and params, and None.
 
     SQLite lists the groups with the words again for each statement that tests them: 16 ms for
     "tenant" at a million groups, in each of a search's five or so. Kept in a temporary table
-    (one per connection, never written to the database), each statement reads it by id as it
-    stands. The table is named by the words and the directory's generation, so an edit makes
-    a new one; a connection keeps the last WORDS_KEPT.
+    (the connection's own, never written to the database file), each statement reads it by id
+    as it stands. The table is named by the words, the directory's generation read through this
+    connection, and the minute: an edit makes a new one, and so does a write that bypassed the
+    generation, a minute later at most. A connection keeps the last WORDS_KEPT.
     """
-    from directory import caching  # caching reads the models, which read this module
-
+    if sql.count("%s") != len(params):  # a literal "%s" in the SQL: the words cannot be found
+        return sql, params, None
     at = sql.index(WORDS_LIST)
     number = sql[:at].count("%s")
     words = params[number]
-    digest = hashlib.sha256(f"{caching.generation()} {words}".encode()).hexdigest()[:32]
-    name = f"words_{digest}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1")  # noqa: S608
+        generation = cursor.fetchone()
+    minute = int(time.time() // 60)
+    digest = hashlib.sha256(f"{generation} {minute} {words}".encode()).hexdigest()[:32]
+    kept = (f"words_{digest}", words)
+    _keep_words(connection, *kept)
+    table = f"SELECT id FROM temp.{kept[0]}"  # noqa: S608 (a name made here)
+    sql = sql[:at] + table + sql[at + len(WORDS_LIST) :]
+    return sql, params[:number] + params[number + 1 :], kept
+
+
+def _keep_words(connection, name, words):
+    """Make the temporary table `name` of the groups with `words`, unless it is there."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name LIKE 'words%%' "
+            "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name GLOB 'words_*' "
             "ORDER BY rowid"
         )
         kept = [found for (found,) in cursor.fetchall()]
-        if name not in kept:
-            for old in kept[: max(0, len(kept) - WORDS_KEPT + 1)]:
-                cursor.execute(f"DROP TABLE temp.{old}")
-            cursor.execute(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
-            cursor.execute(f"INSERT INTO temp.{name} {WORDS_LIST}", [words])  # noqa: S608
-    table = f"SELECT id FROM temp.{name}"  # noqa: S608 (a name made here)
-    return sql[:at] + table + sql[at + len(WORDS_LIST) :], params[:number] + params[number + 1 :]
+        if name in kept:
+            return
+        for old in kept[: max(0, len(kept) - WORDS_KEPT + 1)]:
+            cursor.execute(f"DROP TABLE temp.{old}")
+        cursor.execute(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO temp.{name} {WORDS_LIST}", [words])  # noqa: S608
 
 
 class CategoryQuerySet(models.QuerySet):

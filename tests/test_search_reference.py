@@ -20,7 +20,7 @@ from directory.geo import haversine_miles
 from directory.geocoding import Place
 from directory.models import Organization
 from directory.search import NEAREST_FALLBACK, WIDENING_STEPS, RingSearch, who_covers
-from tests.factories import make_category
+from tests.factories import make_category, make_org
 
 CAP = 5
 LIMIT = 3
@@ -216,6 +216,24 @@ def test_a_search_for_common_words_equals_the_brute_force_reference(
             got = shown(who_covers(common, place, radius))
         assert got == expected
         transaction.set_rollback(True)
+
+
+def test_a_search_for_common_words_sees_an_edit_at_once(db, monkeypatch):
+    """On SQLite a common word's list of groups is kept by the connection (queries._kept_words):
+    a group saved after it is found by the next search all the same."""
+    place = Place("Berkeley", 37.87, -122.26, "coordinates", state="CA", country="US")
+    monkeypatch.setattr(queries, "WORDS_PROBE", 0)
+
+    def found():
+        outcome = who_covers(Organization.objects.published().matching("tenant"), place, 25)
+        return {r.organization.name for b in outcome.blocks for r in b.results}
+
+    make_org(name="Tenant union one")
+    assert found() == {"Tenant union one"}
+    make_org(name="Tenant union two")
+    assert found() == {"Tenant union one", "Tenant union two"}
+    Organization.objects.filter(name="Tenant union one").get().delete()
+    assert found() == {"Tenant union two"}
 
 
 def test_a_ring_read_for_one_block_keeps_every_group_the_other_may_show(db, small_blocks):
