@@ -5,8 +5,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.loader import get_template
 from icalendar import Calendar
 
+from curation.models import NextEvent
 from directory import meetings
 from directory.models import Organization
 from directory.templatetags.joining import when_key
@@ -78,6 +80,27 @@ def test_the_next_meeting_fragment_is_kept_per_meeting_and_per_event():
     ]
     assert len(set(keys)) == len(keys)
     assert when_key(meeting, event()) == when_key(meeting, event())
+
+
+def test_a_cards_next_event_shows_each_change_though_its_fragment_is_kept(monkeypatch):
+    """The fragment is kept (an hour), and still shows the event as it now is."""
+    org = group(pk=988, version=1, meeting_frequency="", meeting_byday="")
+    monkeypatch.setattr(meetings.timezone, "now", lambda: at(2026, 12, 1, 12))
+    fragment = get_template("directory/includes/next_meeting.html")
+    shown = []
+    for summary, day in [
+        ("Coat drive", 5),
+        ("Coat drive", 5),
+        ("Food drive", 5),
+        ("Food drive", 6),
+    ]:
+        org.next_event = NextEvent(
+            pk=4, summary=summary, start=at(2026, 12, day, 18), all_day=False
+        )
+        shown.append(fragment.render({"org": org, "LANGUAGE_CODE": "en"}))
+    assert "Coat drive" in shown[0] and shown[1] == shown[0]
+    assert "Food drive" in shown[2] and "Dec 5" in shown[2]
+    assert "Dec 6" in shown[3]
 
 
 def test_last_saturday_of_the_month():
