@@ -334,8 +334,10 @@ def test_make_bench_produces_every_table_without_errors(tmp_path):
     text = written.read_text()
     assert "## Targets" in text and "`python -m benchmarks --groups 300" in text
     assert re.search(r"\| Zero errors in every run \| SQLite \| 0 errors \| met \|", text)
+    # The hand-written notes may name an endpoint in a table of their own: counted without them.
+    measured = text.split("## Notes", 1)[0] + text.split("## Targets", 1)[1]
     for label in labels:
-        assert text.count(f"| {label} |") == 3  # two load tables and the in-process one
+        assert measured.count(f"| {label} |") == 3  # two load tables and the in-process one
 
     # The kept run writes the same report again with other notes, measuring nothing.
     notes = tmp_path / "notes.md"
