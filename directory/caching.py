@@ -31,16 +31,17 @@ logger = logging.getLogger(__name__)
 _request_generation = contextvars.ContextVar("request_generation", default=None)
 
 
-def generation():
+def generation(connection=None):
     """The directory's current generation number (one read by primary key, without the ORM's
-    query building: every cached answer pays for it)."""
+    query building: every cached answer pays for it). Through `connection` when given, for
+    what that connection itself reads (queries._kept_words); else as this request saw it."""
     from directory.models import Generation
 
     known = _request_generation.get()
-    if known is not None:
+    if known is not None and connection is None:
         return known
 
-    connection = connections[router.db_for_read(Generation)]
+    connection = connection or connections[router.db_for_read(Generation)]
     table = connection.ops.quote_name(Generation._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {table} WHERE id = 1")  # noqa: S608 - a model's table

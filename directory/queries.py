@@ -29,7 +29,6 @@ WORDS_TABLE = "directory_organization_words"
 WORDS_LIST = f"SELECT rowid FROM {WORDS_TABLE} WHERE {WORDS_TABLE} MATCH %s"  # noqa: S608
 # How many lists of common words a SQLite connection keeps (see _kept_words).
 WORDS_KEPT = 8
-GENERATION_TABLE = "directory_generation"  # directory.models.Generation, which reads this module
 # Past this many longitude bands a box is read by latitude alone (a continent-wide search).
 MAX_CELLS = 400
 
@@ -354,14 +353,14 @@ def _kept_words(connection, sql, params):
     connection, and the minute: an edit makes a new one, and so does a write that bypassed the
     generation, a minute later at most. A connection keeps the last WORDS_KEPT.
     """
+    from directory import caching  # caching reads the models, which read this module
+
     if sql.count("%s") != len(params):  # a literal "%s" in the SQL: the words cannot be found
         return sql, params, None
     at = sql.index(WORDS_LIST)
     number = sql[:at].count("%s")
     words = params[number]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1")  # noqa: S608
-        generation = cursor.fetchone()
+    generation = caching.generation(connection)
     minute = int(time.time() // 60)
     digest = hashlib.sha256(f"{generation} {minute} {words}".encode()).hexdigest()[:32]
     kept = (f"words_{digest}", words)
