@@ -39,6 +39,9 @@ RING_BUDGET = 4
 # At most this many rings per search (then the radius grows faster): a bound on its queries.
 MAX_RINGS = 6
 EVERYWHERE = 20_000  # miles: more than half the earth's circumference
+# A ring wider than this (miles), of a search for common words, is read as every group with the
+# words instead, when they are few enough (queries.SearchSQL.every_point).
+WIDE_RING = 50
 BLOCK_KEYS = ("covering", "nearby", "statewide", "national", "online")
 
 
@@ -248,10 +251,20 @@ class RingSearch:
         self.rows = []  # Nearby, unsorted
         self.rings = 0
         self.exact = True  # whether self.rows holds every group read (see around)
+        self.everything = None  # None: not tried; True: self.rows holds every group it could
 
     def _read_to(self, miles, radii=None):
         lat, lng = self.place.latitude, self.place.longitude
-        rows = self.sql.points(lat, lng, miles, inside=self.read or None, radii=radii)
+        if self.everything:
+            return
+        if miles > WIDE_RING and self.everything is None:
+            rows = self.sql.every_point()
+            self.everything = rows is not None
+            if self.everything:
+                self.rows, self.read, self.exact = [], EVERYWHERE, True
+                miles = EVERYWHERE
+        if not self.everything:
+            rows = self.sql.points(lat, lng, miles, inside=self.read or None, radii=radii)
         self.rows += [
             Nearby(haversine_miles(lat, lng, plat, plng), pk, radius or 0)
             for pk, plat, plng, radius in rows
@@ -352,7 +365,7 @@ class RingSearch:
     def _every_row_read(self):
         """After an `around` that read only what its blocks needed, start again from nothing
         (a search that found nothing near: the rare case, and its rings were cheap)."""
-        if not self.exact:
+        if not self.exact and not self.everything:
             self.rows, self.read, self.exact = [], 0, True
 
 

@@ -338,3 +338,35 @@ def test_a_migration_that_makes_indexes_leaves_sqlite_statistics_for_them():
         assert made <= {idx for (idx,) in cursor.fetchall()}
     text = plan(published().order_by("slug")[:5])
     assert "org_status_slug" in text, text
+
+
+class EveryPoint(Statements):
+    def _estimate(self, sql, params):
+        return 0  # PostgreSQL's estimate of the words' groups: few
+
+
+def test_every_group_with_common_words_is_read_from_the_words_index(many_groups, monkeypatch):
+    """A search for common words that would read wide rings reads every group with them instead
+    (queries.SearchSQL.every_point): from the words index, not from the point index."""
+    monkeypatch.setattr(queries, "WORDS_PROBE", 0)  # "group 7": 111 groups, but common here
+    for cause in (None, many_groups):
+        statements = EveryPoint(
+            published().for_causes([cause] if cause else None).matching("group 7")
+        )
+        assert statements.every_point() == []  # nothing run: the statements keep it
+        text = plan_of(*statements.kept)
+        if connection.vendor == "postgresql":
+            # With the cause too, this small table's estimates make another plan (at 100,000
+            # groups it reads the words index all the same).
+            assert cause or "org_words_stored" in text, text
+        else:
+            # The kept list's ids, each group read by its id.
+            assert "USING ROWID SEARCH ON TABLE words_" in text, text
+            assert "USING INTEGER PRIMARY KEY" in text, text
+        assert "org_search_point" not in text, text
+
+
+def test_rare_words_have_no_read_of_every_group(many_groups):
+    assert EveryPoint(published().matching("group 7")).every_point() is None
+    assert EveryPoint(published()).every_point() is None
+    assert EveryPoint(published()).by_words is None

@@ -194,11 +194,14 @@ def test_a_search_by_cause_equals_the_brute_force_reference(
     near_cluster=st.integers(0, 12),
     words=st.sampled_from(["tenant", "union", "council tenant", "labor"]),
 )
+@pytest.mark.parametrize("at_once", [queries.WORDS_AT_ONCE, 0])
 def test_a_search_for_common_words_equals_the_brute_force_reference(
-    db, small_blocks, monkeypatch, groups, centre, radius, near_cluster, words
+    db, small_blocks, monkeypatch, at_once, groups, centre, radius, near_cluster, words
 ):
     """Words more groups have than queries.WORDS_PROBE (here, any) are a test in each of the
-    search's statements (queries.SearchSQL), not a list of ids: the same groups either way."""
+    search's statements (queries.SearchSQL), not a list of ids: the same groups either way.
+    Wide rings read every group with the words at once (SearchSQL.every_point), unless more
+    than WORDS_AT_ONCE have them (here, with 0, any)."""
     latitude, longitude = centre
     place = Place("Here", latitude, longitude, "coordinates", state="CA", country="US")
     with transaction.atomic():
@@ -209,6 +212,7 @@ def test_a_search_for_common_words_equals_the_brute_force_reference(
         expected = reference(place, radius, Organization.objects.published().matching(words))
         with monkeypatch.context() as patch:
             patch.setattr(queries, "WORDS_PROBE", 0)
+            patch.setattr(queries, "WORDS_AT_ONCE", at_once)
             common = Organization.objects.published().matching(words)
             if expected:  # any group with the words: a test in the SQL, not their ids
                 sql = str(common.query)
