@@ -295,6 +295,23 @@ def test_targets_need_the_sizes_they_name():
     assert verdicts["Zero errors in every run", "SQLite"] == "not met"
 
 
+def test_latency_growth_is_judged_in_wall_time():
+    """On PostgreSQL the database's work is in the wall time only: a search whose CPU stays
+    flat while the server's share doubles has grown 2x."""
+    small, large = _result(1_000, 900, 1.0), _result(1_000_000, 900, 1.0)
+    large["inprocess"] = {
+        k: {"cpu_ms": 1.0, "wall_ms": 2.0, "non2xx": 0} for k in large["inprocess"]
+    }
+    growth = {
+        target: v
+        for (target, _), v in _verdicts([small, large]).items()
+        if target.startswith("Latency growth")
+    }
+    assert growth and set(growth.values()) == {"not met"}
+    table = report.in_process_table("sqlite", [small, large])
+    assert {row[-1] for row in table.rows} == {"2.00x"}
+
+
 # --- the whole harness, tiny ----------------------------------------------------------------
 
 
