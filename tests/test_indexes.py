@@ -206,16 +206,39 @@ def test_the_search_tests_common_words_on_its_own_rows_without_the_words_index(m
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's look-up has no order")
-def test_the_look_up_of_words_stops_at_its_limit_unsorted(many_groups):
+def test_the_look_up_of_words_stops_at_its_limit_unsorted(many_groups, monkeypatch):
     """The first look-up of the words (queries.WORDS_PROBE) stops at its limit: sorted by name,
     PostgreSQL read and sorted every group with the words first (8,700 for "tenant" at
     100,000 groups: 21 ms, now 6 ms)."""
+    monkeypatch.setattr(queries, "WORDS_SURELY_COMMON", ROWS)  # looked up despite the estimate
     with CaptureQueriesContext(connection) as captured:
         published().matching("group")
-    (probe,) = captured.captured_queries
+    _estimate, probe = captured.captured_queries
     text = plan_of(probe["sql"], ())
     assert "Sort" not in text, text
     assert "TEMP B-TREE" not in text, text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's words have no estimate")
+def test_words_the_planner_expects_on_many_groups_are_not_looked_up(many_groups, monkeypatch):
+    """ "group" is on all 3,000 groups: PostgreSQL's estimate says so from a plan, and the
+    look-up that would read WORDS_PROBE + 1 of them is not run. Rare words are looked up, and
+    both ways find the same groups."""
+    with CaptureQueriesContext(connection) as captured:
+        common = published().matching("group")
+    (estimate,) = captured.captured_queries
+    assert estimate["sql"].startswith("EXPLAIN"), estimate
+    assert common.count() == published().count()
+
+    with CaptureQueriesContext(connection) as captured:
+        rare = published().matching("group 7")
+    estimate, probe = captured.captured_queries
+    assert estimate["sql"].startswith("EXPLAIN"), estimate
+    assert f"LIMIT {queries.WORDS_PROBE + 1}" in probe["sql"], probe
+    monkeypatch.setattr(queries, "WORDS_SURELY_COMMON", 0)  # "group 7" taken for common
+    tested = published().matching("group 7")
+    assert 0 < rare.count() == tested.count() < published().count()
+    assert set(rare.values_list("pk", flat=True)) == set(tested.values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize("radii", [None, (None, 22.7), (16, None)])
